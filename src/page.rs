@@ -1,0 +1,259 @@
+//! The system's page size, found once without libc, and alignment helpers.
+//!
+//! The lookup chain, first answer wins:
+//!
+//! 1. a value given with [`set_page_size`] (a runtime that read `AT_PAGESZ`
+//!    from the aux vector on its own initial stack);
+//! 2. `prctl(PR_GET_AUXV)` (Linux 6.4 and later; QEMU 7.2 answers `EINVAL`);
+//! 3. `/proc/self/auxv`, read with raw `openat`/`read`/`close`;
+//! 4. a probe that needs neither: `msync(addr, 0, 0)` checks only that `addr`
+//!    is page-aligned, so the smallest power of two from 4096 up for which it
+//!    succeeds is the page size.
+//!
+//! The answer is cached in an atomic. Reads after the first are one relaxed
+//! load.
+
+use core::ffi::c_int;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use syscalls::{Errno, Sysno, syscall1, syscall3, syscall4};
+
+use crate::sys;
+
+/// 0 until the page size is known.
+static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
+
+/// `AT_PAGESZ`: the aux vector key of the page size.
+const AT_PAGESZ: usize = 6;
+/// `AT_NULL`: the key that ends the aux vector.
+const AT_NULL: usize = 0;
+/// `PR_GET_AUXV` (Linux 6.4): copy the aux vector into a buffer.
+const PR_GET_AUXV: c_int = 0x4155_5856;
+/// The smallest page any Linux architecture uses: where the probe starts.
+const SMALLEST_PAGE: usize = 4096;
+/// Words of aux vector read at most. `AT_PAGESZ` comes early in every
+/// kernel's vector (it is the 4th to 6th entry), so this is ample.
+const AUXV_WORDS: usize = 96;
+
+/// The size of a memory page in bytes: a power of two, never 0.
+///
+/// Found once (see the [module documentation](self) for the chain of
+/// sources) and then cached; never panics, allocates or assumes 4096. On
+/// aarch64 kernels it is 4096, 16384 or 65536; under QEMU's user mode it is
+/// the value of `QEMU_PAGESIZE` if that is set.
+///
+/// ```
+/// let page = rawmap::page_size();
+/// assert!(page.is_power_of_two() && page >= 4096);
+/// ```
+#[inline]
+pub fn page_size() -> usize {
+    match PAGE_SIZE.load(Ordering::Relaxed) {
+        0 => find_page_size(),
+        size => size,
+    }
+}
+
+/// Tells rawmap the page size, for runtimes that read `AT_PAGESZ` from the
+/// aux vector on their own initial stack: [`page_size`] then returns it
+/// without asking the kernel.
+///
+/// A value that is not a power of two (0 included) is ignored, so a missing
+/// aux vector entry cannot make [`page_size`] return 0.
+///
+/// ```
+/// // A runtime passes on what the kernel put in the aux vector; here the
+/// // value comes from page_size() itself, so nothing changes.
+/// rawmap::set_page_size(rawmap::page_size());
+/// rawmap::set_page_size(0); // ignored
+/// assert_ne!(rawmap::page_size(), 0);
+/// ```
+#[inline]
+pub fn set_page_size(size: usize) {
+    if size.is_power_of_two() {
+        PAGE_SIZE.store(size, Ordering::Relaxed);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn find_page_size() -> usize {
+    let size = from_prctl()
+        .or_else(from_proc_auxv)
+        .unwrap_or_else(from_probe);
+    PAGE_SIZE.store(size, Ordering::Relaxed);
+    size
+}
+
+/// `AT_PAGESZ` from a buffer of aux vector words, if it is there and a power
+/// of two.
+fn auxv_page_size(words: &[usize]) -> Option<usize> {
+    words
+        .chunks_exact(2)
+        .take_while(|kv| kv[0] != AT_NULL)
+        .find(|kv| kv[0] == AT_PAGESZ)
+        .map(|kv| kv[1])
+        .filter(|size| size.is_power_of_two())
+}
+
+/// Link 2: `prctl(PR_GET_AUXV, buf, size)` (Linux 6.4+).
+pub(crate) fn from_prctl() -> Option<usize> {
+    let mut words = [0usize; AUXV_WORDS];
+    // SAFETY: PR_GET_AUXV writes at most `size_of_val(&words)` bytes into
+    // `words`, which lives until the call returns.
+    let full = unsafe {
+        sys::prctl(
+            PR_GET_AUXV,
+            words.as_mut_ptr() as usize,
+            core::mem::size_of_val(&words),
+        )
+    }
+    .ok()?;
+    let copied = (full / core::mem::size_of::<usize>()).min(AUXV_WORDS);
+    auxv_page_size(&words[..copied])
+}
+
+/// Link 3: `/proc/self/auxv`, through raw `openat`, `read` and `close`.
+pub(crate) fn from_proc_auxv() -> Option<usize> {
+    let mut words = [0usize; AUXV_WORDS];
+    // SAFETY: the byte view covers exactly `words`, and any bytes written
+    // into it form valid `usize` values.
+    let bytes = unsafe {
+        core::slice::from_raw_parts_mut(
+            words.as_mut_ptr().cast::<u8>(),
+            core::mem::size_of_val(&words),
+        )
+    };
+    let filled = read_file(c"/proc/self/auxv", bytes)?;
+    auxv_page_size(&words[..filled / core::mem::size_of::<usize>()])
+}
+
+/// Reads the start of the file at `path` into `buf` with raw `openat`,
+/// `read` and `close`; returns the number of bytes read.
+fn read_file(path: &core::ffi::CStr, buf: &mut [u8]) -> Option<usize> {
+    const AT_FDCWD: isize = -100;
+    const O_RDONLY_CLOEXEC: usize = 0o2_000_000;
+
+    // SAFETY: `path` is NUL-terminated and outlives the call. AT_FDCWD is
+    // sign-extended as the kernel's `int` reading expects.
+    let fd = unsafe {
+        syscall4(
+            Sysno::openat,
+            AT_FDCWD as usize,
+            path.as_ptr() as usize,
+            O_RDONLY_CLOEXEC,
+            0,
+        )
+    }
+    .ok()?;
+    let mut filled = 0;
+    while filled < buf.len() {
+        let rest = &mut buf[filled..];
+        // SAFETY: the kernel writes at most `rest.len()` bytes into `rest`.
+        match unsafe { syscall3(Sysno::read, fd, rest.as_mut_ptr() as usize, rest.len()) } {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(Errno::EINTR) => {}
+            Err(_) => break,
+        }
+    }
+    // SAFETY: `fd` is the descriptor opened above and used by nothing else.
+    let _ = unsafe { syscall1(Sysno::close, fd) };
+    Some(filled)
+}
+
+/// The system's default huge page size: the `Hugepagesize:` line of
+/// `/proc/meminfo` (in kB). `ENOSYS` where there is none (no hugetlb
+/// support, or no `/proc`).
+pub(crate) fn default_huge_page_size() -> Result<usize, Errno> {
+    let mut buf = [0u8; 8192];
+    let n = read_file(c"/proc/meminfo", &mut buf).ok_or(Errno::ENOSYS)?;
+    parse_hugepagesize(&buf[..n]).ok_or(Errno::ENOSYS)
+}
+
+/// `Hugepagesize:       2048 kB` -> 2 MiB.
+fn parse_hugepagesize(meminfo: &[u8]) -> Option<usize> {
+    const KEY: &[u8] = b"Hugepagesize:";
+    let at = meminfo.windows(KEY.len()).position(|w| w == KEY)?;
+    let mut kb: usize = 0;
+    let mut digits = 0;
+    for &b in meminfo[at + KEY.len()..].iter().skip_while(|b| **b == b' ') {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        kb = kb.checked_mul(10)?.checked_add(usize::from(b - b'0'))?;
+        digits += 1;
+    }
+    let size = kb.checked_mul(1024)?;
+    (digits > 0 && size.is_power_of_two()).then_some(size)
+}
+
+/// Link 4: the smallest power of two `c >= 4096` that `msync(c, 0, 0)`
+/// accepts. With a zero length the kernel checks only the alignment of the
+/// address and returns 0 without looking at any mapping.
+pub(crate) fn from_probe() -> usize {
+    let mut size = SMALLEST_PAGE;
+    while size != 0 {
+        // SAFETY: a zero-length msync touches no memory.
+        if unsafe { sys::msync(size as *mut _, 0, crate::MsyncFlags::empty()) }.is_ok() {
+            return size;
+        }
+        size = size.wrapping_shl(1);
+    }
+    // Unreachable on a Linux kernel (the top bit of the address space is
+    // aligned to any page size); the largest page any Linux architecture
+    // uses is the safe answer for alignment arithmetic.
+    1 << 16
+}
+
+/// `n` rounded up to a multiple of `align` (a power of two), or `None` if
+/// that does not fit a `usize`.
+#[inline]
+pub(crate) const fn round_up(n: usize, align: usize) -> Option<usize> {
+    match n.checked_add(align - 1) {
+        Some(m) => Some(m & !(align - 1)),
+        None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auxv_parsing() {
+        assert_eq!(
+            auxv_page_size(&[3, 9, AT_PAGESZ, 16384, AT_NULL, 0]),
+            Some(16384)
+        );
+        // stops at AT_NULL
+        assert_eq!(auxv_page_size(&[AT_NULL, 0, AT_PAGESZ, 4096]), None);
+        // not a power of two, or missing
+        assert_eq!(auxv_page_size(&[AT_PAGESZ, 0, AT_NULL, 0]), None);
+        assert_eq!(auxv_page_size(&[AT_PAGESZ, 5000]), None);
+        assert_eq!(auxv_page_size(&[]), None);
+        assert_eq!(auxv_page_size(&[AT_PAGESZ]), None);
+    }
+
+    #[test]
+    fn hugepagesize_parsing() {
+        let text = b"MemTotal: 1 kB\nHugepagesize:       2048 kB\nHugetlb: 0 kB\n";
+        assert_eq!(parse_hugepagesize(text), Some(2 << 20));
+        assert_eq!(parse_hugepagesize(b"Hugepagesize:    kB\n"), None);
+        assert_eq!(parse_hugepagesize(b"Hugepagesize: 3 kB\n"), None);
+        assert_eq!(parse_hugepagesize(b"MemTotal: 1 kB\n"), None);
+        assert_eq!(
+            parse_hugepagesize(b"Hugepagesize: 99999999999999999999999 kB"),
+            None
+        );
+    }
+
+    #[test]
+    fn round_up_never_wraps() {
+        assert_eq!(round_up(0, 4096), Some(0));
+        assert_eq!(round_up(1, 4096), Some(4096));
+        assert_eq!(round_up(4096, 4096), Some(4096));
+        assert_eq!(round_up(usize::MAX - 4094, 4096), None);
+        assert_eq!(round_up(usize::MAX & !4095, 4096), Some(usize::MAX & !4095));
+    }
+}

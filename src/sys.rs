@@ -1,0 +1,402 @@
+//! The raw layer: one small function per system call.
+//!
+//! Each function converts its arguments to registers, makes the call through
+//! the `syscalls` crate and decodes the result: a return value in
+//! `-4095..=-1` is an errno, anything else (an address may have its top bit
+//! set) is the result. Nothing else happens here, with one documented
+//! exception: [`mmap`] verifies [`MapFlags::FIXED_NOREPLACE`].
+//!
+//! # Safety
+//!
+//! These functions create, change and remove mappings, so they can invalidate
+//! any memory in the process. Each `unsafe fn` says what its caller promises.
+
+use core::ffi::{c_int, c_void};
+
+use syscalls::{Errno, Sysno, syscall2, syscall3, syscall5};
+
+use crate::flags::{AdviceArg, MapFlags, MremapFlags, MsyncFlags, Prot};
+use crate::{RawFd, arch};
+
+/// `mmap(addr, len, prot, flags, fd, offset)`: maps `len` bytes of the file
+/// open at `fd` from byte `offset` (or anonymous memory), returning the
+/// mapping's address.
+///
+/// The arguments reach the kernel unchanged and its answer comes back
+/// unchanged, except that [`MapFlags::FIXED_NOREPLACE`] is verified: if the
+/// kernel placed the mapping anywhere but `addr` (kernels before 4.17 and
+/// QEMU's user mode read the flag as a hint), that mapping is unmapped again
+/// and the result is `EEXIST` (`EINVAL` if `addr` is not page-aligned, as a
+/// kernel that knows the flag answers).
+///
+/// # Safety
+///
+/// - With [`MapFlags::FIXED`], everything mapped in `[addr, addr + len)` is
+///   replaced: no live reference, allocation or other owner may use that
+///   range any more.
+/// - Memory mapped from a file that another process (or this one) can
+///   truncate raises `SIGBUS` when a page past the new end of file is
+///   touched; a shared mapping can change under any reference into it.
+///   Whoever turns the result into Rust references must rule both out.
+///
+/// # Errors
+///
+/// The kernel's errno: `EINVAL` (zero `len`, unaligned `offset` or fixed
+/// `addr`, neither `SHARED` nor `PRIVATE`), `EBADF`, `EACCES`, `ENODEV`,
+/// `ENOMEM`, `EEXIST`, `EOPNOTSUPP` (`SHARED_VALIDATE` with an unknown flag),
+/// `EOVERFLOW`, `EPERM`, `ETXTBSY`, `EAGAIN`, `ENFILE`.
+///
+/// See [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{mmap, munmap, page_size, MapFlags, Prot};
+/// use core::ptr;
+///
+/// let len = page_size();
+/// // SAFETY: a new anonymous mapping replaces nothing, and only this code
+/// // uses it until it is unmapped below.
+/// unsafe {
+///     let p = mmap(ptr::null_mut(), len, Prot::READ | Prot::WRITE,
+///                  MapFlags::PRIVATE | MapFlags::ANONYMOUS, -1, 0)?;
+///     p.cast::<u8>().write(42);
+///     assert_eq!(p.cast::<u8>().read(), 42);
+///     munmap(p, len)?;
+/// }
+/// # Ok::<(), rawmap::Errno>(())
+/// ```
+#[doc(alias = "mmap64")]
+#[inline]
+pub unsafe fn mmap(
+    addr: *mut c_void,
+    len: usize,
+    prot: Prot,
+    flags: MapFlags,
+    fd: RawFd,
+    offset: u64,
+) -> Result<*mut c_void, Errno> {
+    // SAFETY: the caller upholds this function's contract, which is the
+    // kernel's.
+    let ret = unsafe { arch::mmap(addr as usize, len, prot.bits(), flags.bits(), fd, offset)? };
+    if flags.contains(MapFlags::FIXED_NOREPLACE) && ret != addr as usize {
+        return Err(noreplace_missed(ret, addr, len));
+    }
+    Ok(ret as *mut c_void)
+}
+
+/// The kernel ignored `FIXED_NOREPLACE` and mapped at `got` instead of
+/// `wanted`: undo that mapping and say what a kernel that honours the flag
+/// would have said.
+#[cold]
+#[inline(never)]
+fn noreplace_missed(got: usize, wanted: *mut c_void, len: usize) -> Errno {
+    // SAFETY: `got` is the mapping the kernel has just made for this call, of
+    // `len` bytes; nothing else knows of it yet.
+    let _ = unsafe { syscall2(Sysno::munmap, got, len) };
+    if wanted as usize & (crate::page_size() - 1) != 0 {
+        Errno::EINVAL
+    } else {
+        Errno::EEXIST
+    }
+}
+
+/// `munmap(addr, len)`: removes the mappings in `[addr, addr + len)`
+/// (rounded up to whole pages). Unmapping a range with nothing in it is not an
+/// error.
+///
+/// # Safety
+///
+/// Nothing may use the range afterwards: no reference, pointer dereference
+/// or owner (such as an [`Mmap`](crate::Mmap)) may remain for it.
+///
+/// # Errors
+///
+/// `EINVAL` for an unaligned `addr`, a zero `len` or a range outside the
+/// address space; `ENOMEM` when splitting a mapping would exceed the limit of
+/// mappings.
+///
+/// See [munmap(2)](https://man7.org/linux/man-pages/man2/munmap.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{munmap, Errno};
+/// // An unaligned address is refused before anything is unmapped.
+/// // SAFETY: the call fails, so nothing is unmapped.
+/// assert_eq!(unsafe { munmap(1 as *mut _, 1) }, Err(Errno::EINVAL));
+/// ```
+#[inline]
+pub unsafe fn munmap(addr: *mut c_void, len: usize) -> Result<(), Errno> {
+    // SAFETY: the caller promises nothing uses the range any more.
+    unsafe { syscall2(Sysno::munmap, addr as usize, len) }.map(drop)
+}
+
+/// `msync(addr, len, flags)`: writes the changes of a shared file mapping
+/// back to the file ([`MsyncFlags::SYNC`] waits for the device).
+///
+/// # Safety
+///
+/// `msync` reads the pages but never changes their contents; the contract is
+/// only that `[addr, addr + len)` is memory the caller may hand to the kernel
+/// (it is `unsafe` as the whole raw layer is). With
+/// [`MsyncFlags::INVALIDATE`] on old kernels, pages could be re-read from the
+/// file.
+///
+/// # Errors
+///
+/// `EINVAL` for an unaligned `addr`, unknown flags or `ASYNC | SYNC`;
+/// `ENOMEM` if part of the range is not mapped; `EBUSY` for `INVALIDATE` on
+/// locked pages; `EIO` and other write-back errors of the file system.
+///
+/// See [msync(2)](https://man7.org/linux/man-pages/man2/msync.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{msync, Errno, MsyncFlags};
+/// // SAFETY: the call fails on its flags and touches nothing.
+/// let both = MsyncFlags::ASYNC | MsyncFlags::SYNC;
+/// assert_eq!(unsafe { msync(core::ptr::null_mut(), 0, both) }, Err(Errno::EINVAL));
+/// ```
+#[inline]
+pub unsafe fn msync(addr: *mut c_void, len: usize, flags: MsyncFlags) -> Result<(), Errno> {
+    // SAFETY: msync does not change memory contents; the caller hands over a
+    // range it may pass to the kernel.
+    unsafe { syscall3(Sysno::msync, addr as usize, len, flags.bits() as usize) }.map(drop)
+}
+
+/// `mprotect(addr, len, prot)`: changes the protection of the pages in
+/// `[addr, addr + len)`.
+///
+/// # Safety
+///
+/// Removing access from memory that references still point to makes their
+/// use fault; adding [`Prot::WRITE`] to memory behind a `&T` or adding
+/// [`Prot::EXEC`] makes Rust's aliasing or code assumptions the caller's
+/// job. The caller must own the range for the new protection.
+///
+/// # Errors
+///
+/// `EINVAL` for an unaligned `addr` or unknown bits; `ENOMEM` if part of the
+/// range is not mapped; `EACCES` for `WRITE` on a shared mapping of a file
+/// opened read-only (or `EXEC` on a `noexec` mount).
+///
+/// See [mprotect(2)](https://man7.org/linux/man-pages/man2/mprotect.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{mprotect, Errno, Prot};
+/// // SAFETY: the call fails on the unaligned address and changes nothing.
+/// assert_eq!(unsafe { mprotect(3 as *mut _, 1, Prot::READ) }, Err(Errno::EINVAL));
+/// ```
+#[inline]
+pub unsafe fn mprotect(addr: *mut c_void, len: usize, prot: Prot) -> Result<(), Errno> {
+    // SAFETY: the caller owns the range for the new protection.
+    unsafe { syscall3(Sysno::mprotect, addr as usize, len, prot.bits() as usize) }.map(drop)
+}
+
+/// `madvise(addr, len, advice)`: tells the kernel how the range will be used,
+/// or (with [`UncheckedAdvice`](crate::UncheckedAdvice)) asks it to drop or
+/// change pages.
+///
+/// `advice` is an [`Advice`](crate::Advice), an
+/// [`UncheckedAdvice`](crate::UncheckedAdvice) or a raw `c_int`.
+///
+/// # Safety
+///
+/// The caller may pass the range to the kernel. With advice that changes
+/// contents (`DontNeed`, `Free`, `Remove`, `HwPoison`, ... or a raw number),
+/// no reference may rely on the old contents of the range.
+///
+/// # Errors
+///
+/// `EINVAL` for an unaligned `addr`, unknown advice or advice that does not
+/// fit the mapping (e.g. `DontNeed` on locked pages); `ENOMEM` if part of the
+/// range is not mapped; `EPERM` for privileged advice; `EAGAIN`; `EIO`.
+///
+/// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{madvise, Advice, Errno};
+/// // Advice number 9999 does not exist.
+/// // SAFETY: the call fails and changes nothing.
+/// assert_eq!(unsafe { madvise(core::ptr::null_mut(), 0, 9999) }, Err(Errno::EINVAL));
+/// // SAFETY: harmless advice on an empty range.
+/// assert_eq!(unsafe { madvise(core::ptr::null_mut(), 0, Advice::Normal) }, Ok(()));
+/// ```
+#[doc(alias = "posix_madvise")]
+#[inline]
+pub unsafe fn madvise(addr: *mut c_void, len: usize, advice: impl AdviceArg) -> Result<(), Errno> {
+    let advice = advice.to_raw();
+    // SAFETY: the caller may pass the range, and accepts what the advice does
+    // to its contents. The advice is sign-extended as the kernel's `int`.
+    unsafe { syscall3(Sysno::madvise, addr as usize, len, advice as isize as usize) }.map(drop)
+}
+
+/// `mremap(old_addr, old_len, new_len, flags, new_addr)`: grows, shrinks or
+/// moves a mapping, returning its (possibly new) address. `new_addr` is used
+/// only with [`MremapFlags::FIXED`].
+///
+/// # Safety
+///
+/// If the mapping moves or shrinks, nothing may use the old range (or the
+/// part given up) any more; with `FIXED`, whatever was mapped at
+/// `[new_addr, new_addr + new_len)` is replaced.
+///
+/// # Errors
+///
+/// `EINVAL` for an unaligned address, bad flags or a zero `new_len`;
+/// `EFAULT` or `ENOMEM` if the old range is not one mapping, or growing in
+/// place is impossible without `MAYMOVE`; `EAGAIN` for locked memory.
+///
+/// See [mremap(2)](https://man7.org/linux/man-pages/man2/mremap.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{mmap, mremap, munmap, page_size, MapFlags, MremapFlags, Prot};
+/// use core::ptr;
+///
+/// let page = page_size();
+/// // SAFETY: a new private anonymous mapping; only this code uses it, and
+/// // the old address is not used after the move.
+/// unsafe {
+///     let p = mmap(ptr::null_mut(), page, Prot::READ | Prot::WRITE,
+///                  MapFlags::PRIVATE | MapFlags::ANONYMOUS, -1, 0)?;
+///     p.cast::<u8>().write(7);
+///     let q = mremap(p, page, 4 * page, MremapFlags::MAYMOVE, ptr::null_mut())?;
+///     assert_eq!(q.cast::<u8>().read(), 7);
+///     munmap(q, 4 * page)?;
+/// }
+/// # Ok::<(), rawmap::Errno>(())
+/// ```
+#[inline]
+pub unsafe fn mremap(
+    old_addr: *mut c_void,
+    old_len: usize,
+    new_len: usize,
+    flags: MremapFlags,
+    new_addr: *mut c_void,
+) -> Result<*mut c_void, Errno> {
+    // SAFETY: the caller gives up the old range (and any fixed target).
+    let ret = unsafe {
+        syscall5(
+            Sysno::mremap,
+            old_addr as usize,
+            old_len,
+            new_len,
+            flags.bits() as usize,
+            new_addr as usize,
+        )
+    }?;
+    Ok(ret as *mut c_void)
+}
+
+/// `mlock(addr, len)`: keeps the pages of the range in RAM (faulting them in
+/// first).
+///
+/// # Safety
+///
+/// Locking does not change memory; the contract is that the caller may pass
+/// the range to the kernel.
+///
+/// # Errors
+///
+/// `ENOMEM` if part of the range is not mapped or `RLIMIT_MEMLOCK` is
+/// exceeded; `EPERM` without the privilege where the limit is 0; `EAGAIN`;
+/// `EINVAL` for a range that wraps.
+///
+/// See [mlock(2)](https://man7.org/linux/man-pages/man2/mlock.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{mlock, munlock};
+/// // SAFETY: an empty range locks nothing.
+/// unsafe {
+///     mlock(core::ptr::null(), 0)?;
+///     munlock(core::ptr::null(), 0)?;
+/// }
+/// # Ok::<(), rawmap::Errno>(())
+/// ```
+#[inline]
+pub unsafe fn mlock(addr: *const c_void, len: usize) -> Result<(), Errno> {
+    // SAFETY: mlock does not change memory contents.
+    unsafe { syscall2(Sysno::mlock, addr as usize, len) }.map(drop)
+}
+
+/// `munlock(addr, len)`: lets the kernel page the range out again.
+///
+/// # Safety
+///
+/// Unlocking does not change memory; the contract is that the caller may
+/// pass the range to the kernel.
+///
+/// # Errors
+///
+/// `ENOMEM` if part of the range is not mapped; `EINVAL` for a range that
+/// wraps.
+///
+/// See [munlock(2)](https://man7.org/linux/man-pages/man2/munlock.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{munlock, Errno};
+/// // SAFETY: nothing is mapped at the top of the address space.
+/// let top = (usize::MAX & !0xffff) as *const _;
+/// assert_eq!(unsafe { munlock(top, 1) }, Err(Errno::ENOMEM));
+/// ```
+#[inline]
+pub unsafe fn munlock(addr: *const c_void, len: usize) -> Result<(), Errno> {
+    // SAFETY: munlock does not change memory contents.
+    unsafe { syscall2(Sysno::munlock, addr as usize, len) }.map(drop)
+}
+
+/// `mincore(addr, len, vec)`: writes one byte per page of
+/// `[addr, addr + len)` into `vec`, whose lowest bit says whether that page
+/// is resident in memory.
+///
+/// # Safety
+///
+/// `vec` must be valid for writes of `len.div_ceil(page_size())` bytes.
+/// (QEMU's user mode with a page size above 4 KiB writes one byte per 4 KiB
+/// host page instead: give it `len.div_ceil(4096)` bytes there.)
+///
+/// # Errors
+///
+/// `ENOMEM` if part of the range is not mapped (the usual way to ask "is
+/// anything mapped here?"); `EINVAL` for an unaligned `addr`; `EFAULT` for a
+/// bad `vec`.
+///
+/// See [mincore(2)](https://man7.org/linux/man-pages/man2/mincore.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{mincore, page_size, Errno};
+/// let mut vec = [0u8; 1];
+/// let top = (usize::MAX & !(page_size() - 1)) as *mut _;
+/// // SAFETY: `vec` has room for the one page asked about.
+/// assert_eq!(unsafe { mincore(top, 1, vec.as_mut_ptr()) }, Err(Errno::ENOMEM));
+/// ```
+#[inline]
+pub unsafe fn mincore(addr: *mut c_void, len: usize, vec: *mut u8) -> Result<(), Errno> {
+    // SAFETY: the caller provides room for one byte per page at `vec`.
+    unsafe { syscall3(Sysno::mincore, addr as usize, len, vec as usize) }.map(drop)
+}
+
+/// `prctl(option, arg2, arg3, 0, 0)`, for the page size lookup.
+///
+/// # Safety
+///
+/// `option` must not make the kernel write beyond memory the caller provided.
+#[inline]
+pub(crate) unsafe fn prctl(option: c_int, arg2: usize, arg3: usize) -> Result<usize, Errno> {
+    // SAFETY: the caller vouches for the option and its buffers.
+    unsafe { syscall5(Sysno::prctl, option as usize, arg2, arg3, 0, 0) }
+}
