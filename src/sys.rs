@@ -222,11 +222,11 @@ pub unsafe fn mprotect(addr: *mut c_void, len: usize, prot: Prot) -> Result<(), 
 ///
 /// ```
 /// use rawmap::{madvise, Advice, Errno};
-/// // Advice number 9999 does not exist.
-/// // SAFETY: the call fails and changes nothing.
-/// assert_eq!(unsafe { madvise(core::ptr::null_mut(), 0, 9999) }, Err(Errno::EINVAL));
 /// // SAFETY: harmless advice on an empty range.
 /// assert_eq!(unsafe { madvise(core::ptr::null_mut(), 0, Advice::Normal) }, Ok(()));
+/// // A raw advice number (0 is MADV_NORMAL); an unaligned address is refused.
+/// // SAFETY: the call fails and changes nothing.
+/// assert_eq!(unsafe { madvise(1 as *mut _, 1, 0) }, Err(Errno::EINVAL));
 /// ```
 #[doc(alias = "posix_madvise")]
 #[inline]
