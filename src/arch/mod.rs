@@ -5,8 +5,10 @@
 //! - `MAP_NAMES`: the `Debug` names of its architecture-only [`MapFlags`]
 //!   (their constants are defined in the same file, in an `impl MapFlags`);
 //! - `mmap`: the system call that maps memory, taking a byte offset as a
-//!   `u64`. 64-bit architectures pass it to `mmap` as is; 32-bit ones convert
-//!   it to `mmap2`'s page units, or fail.
+//!   `u64`. 64-bit architectures pass it to `mmap` as is (`mmap_lp64`);
+//!   32-bit ones use `mmap2`, whose offset is in 4096-byte units
+//!   (`mmap_ilp32`): an offset that is not a multiple of 4096 is `EINVAL`,
+//!   one beyond 16 TiB `EOVERFLOW`, never a truncated offset.
 //!
 //! Everything else (syscall numbers, the syscall instruction) comes from the
 //! `syscalls` crate, and the flag values shared by all these architectures
@@ -16,6 +18,9 @@
 
 #[cfg_attr(target_arch = "x86_64", path = "x86_64.rs")]
 #[cfg_attr(target_arch = "aarch64", path = "aarch64.rs")]
+#[cfg_attr(target_arch = "riscv64", path = "riscv64.rs")]
+#[cfg_attr(target_arch = "arm", path = "arm.rs")]
+#[cfg_attr(target_arch = "x86", path = "x86.rs")]
 mod imp;
 
 pub(crate) use imp::{MAP_NAMES, mmap};
@@ -25,9 +30,14 @@ pub(crate) use imp::{MAP_NAMES, mmap};
     any(
         all(target_arch = "x86_64", target_pointer_width = "64"),
         all(target_arch = "aarch64", target_pointer_width = "64"),
+        all(target_arch = "riscv64", target_pointer_width = "64"),
+        all(target_arch = "arm", target_pointer_width = "32"),
+        all(target_arch = "x86", target_pointer_width = "32"),
     )
 )))]
-compile_error!("rawmap supports Linux on x86_64 and aarch64 (64-bit ABIs only: not x32 or ilp32)");
+compile_error!(
+    "rawmap supports Linux on x86_64, aarch64, riscv64, arm and x86 (not x32 or aarch64 ilp32)"
+);
 
 /// `mmap` on a 64-bit architecture, where the kernel takes the byte offset
 /// in one register.
@@ -60,5 +70,79 @@ pub(crate) unsafe fn mmap_lp64(
             fd as isize as usize,
             offset as usize,
         )
+    }
+}
+
+/// The unit of `mmap2`'s offset: 4096 bytes on arm and x86, whatever the
+/// page size.
+#[cfg(target_pointer_width = "32")]
+const MMAP2_UNIT: u64 = 4096;
+
+/// `mmap2`'s offset argument for a byte offset: `EINVAL` if it is not a
+/// multiple of 4096 (nothing is ever rounded away), `EOVERFLOW` if the number
+/// of 4096-byte units does not fit the 32-bit register.
+#[cfg(target_pointer_width = "32")]
+#[inline(always)]
+pub(crate) const fn mmap2_units(offset: u64) -> Result<usize, syscalls::Errno> {
+    if offset & (MMAP2_UNIT - 1) != 0 {
+        return Err(syscalls::Errno::EINVAL);
+    }
+    let units = offset / MMAP2_UNIT;
+    if units > usize::MAX as u64 {
+        return Err(syscalls::Errno::EOVERFLOW);
+    }
+    Ok(units as usize)
+}
+
+/// `mmap` on a 32-bit architecture: `mmap2`, which takes the offset in
+/// 4096-byte units, so that offsets beyond 4 GiB (up to 16 TiB) work.
+///
+/// # Safety
+///
+/// As for [`crate::mmap`].
+#[cfg(target_pointer_width = "32")]
+#[inline(always)]
+pub(crate) unsafe fn mmap_ilp32(
+    addr: usize,
+    len: usize,
+    prot: u32,
+    flags: u32,
+    fd: core::ffi::c_int,
+    offset: u64,
+) -> Result<usize, syscalls::Errno> {
+    let units = mmap2_units(offset)?;
+    // SAFETY: the caller upholds `mmap`'s contract. u32 -> usize is lossless
+    // on a 32-bit target; the fd keeps its sign (-1 stays -1); `units` is the
+    // exact offset in the kernel's `mmap2` units.
+    unsafe {
+        syscalls::syscall6(
+            syscalls::Sysno::mmap2,
+            addr,
+            len,
+            prot as usize,
+            flags as usize,
+            fd as isize as usize,
+            units,
+        )
+    }
+}
+
+#[cfg(all(test, target_pointer_width = "32"))]
+mod tests {
+    use super::*;
+    use syscalls::Errno;
+
+    #[test]
+    fn mmap2_units_are_exact_or_an_error() {
+        assert_eq!(mmap2_units(0), Ok(0));
+        assert_eq!(mmap2_units(4096), Ok(1));
+        assert_eq!(mmap2_units(5 << 30), Ok(5 << 18));
+        assert_eq!(mmap2_units(1), Err(Errno::EINVAL));
+        assert_eq!(mmap2_units(4095), Err(Errno::EINVAL));
+        assert_eq!(mmap2_units((1 << 44) + 512), Err(Errno::EINVAL));
+        assert_eq!(mmap2_units((1 << 44) - 4096), Ok(usize::MAX));
+        assert_eq!(mmap2_units(1 << 44), Err(Errno::EOVERFLOW));
+        assert_eq!(mmap2_units(!4095), Err(Errno::EOVERFLOW));
+        assert_eq!(mmap2_units(u64::MAX), Err(Errno::EINVAL));
     }
 }
