@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# riscv64 and the 32-bit targets under QEMU's user mode: riscv64gc glibc
+# (qemu-riscv64), armv7 glibc (qemu-arm) and i686 musl (qemu-i386), plus
+# i686 directly on the host's x86_64 kernel when it runs 32-bit programs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+run() { echo "+ $*"; "$@"; }
+
+# Debian's cross linkers and C libraries for the two glibc targets (the
+# i686 musl target links with rust-lld and needs nothing).
+need=()
+command -v riscv64-linux-gnu-gcc >/dev/null || need+=(gcc-riscv64-linux-gnu)
+[ -e /usr/riscv64-linux-gnu/lib/libc.a ] || need+=(libc6-dev-riscv64-cross)
+command -v arm-linux-gnueabihf-gcc >/dev/null || need+=(gcc-arm-linux-gnueabihf)
+[ -e /usr/arm-linux-gnueabihf/lib/libc.a ] || need+=(libc6-dev-armhf-cross)
+for q in qemu-riscv64 qemu-arm qemu-i386; do
+  command -v "$q" >/dev/null || { need+=(qemu-user); break; }
+done
+if [ ${#need[@]} -gt 0 ]; then
+  run apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+targets=(riscv64gc-unknown-linux-gnu armv7-unknown-linux-gnueabihf i686-unknown-linux-musl)
+for t in "${targets[@]}"; do
+  run cargo build --no-default-features --target "$t"
+done
+
+# riscv64: everything, doc tests included.
+run cargo test --target riscv64gc-unknown-linux-gnu
+
+# The sys::munlock example expects ENOMEM for the top of the address space.
+# QEMU's user mode reserves a 32-bit guest's whole 4 GiB on the host, so
+# there munlock finds memory and succeeds; a kernel (see the i686 run on
+# the host kernel below) answers ENOMEM.
+qemu32_doc_skip=(--skip sys::munlock)
+
+run cargo test --target armv7-unknown-linux-gnueabihf --lib --tests
+run cargo test --target armv7-unknown-linux-gnueabihf --doc -- "${qemu32_doc_skip[@]}"
+
+run cargo test --target i686-unknown-linux-musl --lib --tests
+
+# i686 on the host kernel (x86_64 kernels run i386 programs through their
+# compat layer): the real mmap2, which QEMU 7.2 truncates to 32-bit byte
+# offsets. Any command works as cargo's runner; `env` just runs the test.
+bin=$(cargo test --target i686-unknown-linux-musl --lib --no-run 2>&1 |
+  sed -n 's/.*Executable unittests src\/lib.rs (\(.*\))$/\1/p')
+if [ -n "$bin" ] && "$bin" --list >/dev/null 2>&1; then
+  echo "i686 on the host kernel (runner: env):"
+  CARGO_TARGET_I686_UNKNOWN_LINUX_MUSL_RUNNER=env \
+    run cargo test --target i686-unknown-linux-musl
+else
+  echo "note: this kernel does not run i386 programs; i686 doc tests under qemu-i386 only"
+  run cargo test --target i686-unknown-linux-musl --doc -- "${qemu32_doc_skip[@]}"
+fi
