@@ -36,8 +36,10 @@
 //!
 //! # Targets
 //!
-//! Linux on x86_64 and aarch64 (4 KiB, 16 KiB and 64 KiB pages). The page
-//! size is always asked of the system, never assumed.
+//! Linux on x86_64 and aarch64 (4 KiB, 16 KiB and 64 KiB pages), riscv64,
+//! 32-bit ARM and 32-bit x86. The page size is always asked of the system,
+//! never assumed. On the 32-bit targets, file offsets up to 16 TiB work
+//! (through `mmap2`); they are never truncated.
 //!
 //! # Safety of file mappings
 //!
