@@ -38,7 +38,7 @@
 //!
 //! Linux on x86_64 and aarch64 (4 KiB, 16 KiB and 64 KiB pages), riscv64,
 //! 32-bit ARM and 32-bit x86. The page size is always asked of the system,
-//! never assumed. On the 32-bit targets, file offsets up to 16 TiB work
+//! never assumed. On the 32-bit targets, file offsets below 16 TiB work
 //! (through `mmap2`); they are never truncated.
 //!
 //! # Safety of file mappings

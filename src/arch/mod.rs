@@ -8,7 +8,7 @@
 //!   `u64`. 64-bit architectures pass it to `mmap` as is (`mmap_lp64`);
 //!   32-bit ones use `mmap2`, whose offset is in 4096-byte units
 //!   (`mmap_ilp32`): an offset that is not a multiple of 4096 is `EINVAL`,
-//!   one beyond 16 TiB `EOVERFLOW`, never a truncated offset.
+//!   one of 16 TiB or more `EOVERFLOW`, never a truncated offset.
 //!
 //! Everything else (syscall numbers, the syscall instruction) comes from the
 //! `syscalls` crate, and the flag values shared by all these architectures
@@ -95,7 +95,7 @@ pub(crate) const fn mmap2_units(offset: u64) -> Result<usize, syscalls::Errno> {
 }
 
 /// `mmap` on a 32-bit architecture: `mmap2`, which takes the offset in
-/// 4096-byte units, so that offsets beyond 4 GiB (up to 16 TiB) work.
+/// 4096-byte units, so that offsets beyond 4 GiB (below 16 TiB) work.
 ///
 /// # Safety
 ///
