@@ -29,6 +29,10 @@ use crate::{RawFd, arch};
 /// and the result is `EEXIST` (`EINVAL` if `addr` is not page-aligned, as a
 /// kernel that knows the flag answers).
 ///
+/// On 32-bit ARM and x86 the system call is `mmap2`, whose offset counts
+/// 4096-byte units: an `offset` that is not a multiple of 4096 is `EINVAL`
+/// and one of 16 TiB or more `EOVERFLOW`, before any system call.
+///
 /// # Safety
 ///
 /// - With [`MapFlags::FIXED`], everything mapped in `[addr, addr + len)` is
