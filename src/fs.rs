@@ -34,8 +34,8 @@ impl Mmap {
     /// # Errors
     ///
     /// Opening's errors (`NotFound`, `PermissionDenied`, ...), and mapping's
-    /// as an `io::Error` whose `raw_os_error()` is the errno (`ENODEV` for a
-    /// directory).
+    /// as an `io::Error` whose `raw_os_error()` is the errno (`EISDIR`, kind
+    /// `IsADirectory`, for a directory).
     ///
     /// ```
     /// # fn main() -> std::io::Result<()> {
