@@ -50,6 +50,15 @@ use crate::{RawFd, sys};
 /// ```
 pub trait MapFd {
     /// The descriptor to pass to `mmap`.
+    ///
+    /// ```
+    /// use rawmap::MapFd;
+    /// use std::os::fd::AsRawFd;
+    /// let file = tempfile::tempfile()?;
+    /// assert_eq!((&file).map_fd(), file.as_raw_fd());
+    /// assert_eq!(7.map_fd(), 7);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     fn map_fd(&self) -> RawFd;
 }
 
@@ -748,6 +757,18 @@ pub struct MmapError<M> {
 
 impl<M> MmapError<M> {
     /// The kernel's error.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let file = tempfile::NamedTempFile::new()?;
+    /// file.as_file().set_len(1)?;
+    /// let read_only = std::fs::File::open(file.path())?;
+    /// // SAFETY: the temporary file is private to this example.
+    /// let map = unsafe { rawmap::MmapOptions::new().map(&read_only)? };
+    /// let err = map.make_mut().unwrap_err();
+    /// assert_eq!(err.errno(), rawmap::Errno::EACCES);
+    /// # Ok(()) }
+    /// ```
     pub fn errno(&self) -> Errno {
         self.errno
     }
