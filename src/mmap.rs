@@ -459,8 +459,15 @@ impl MmapOptions {
     fn map_anonymous(&self, sharing: MapFlags) -> Result<MmapMut, Errno> {
         let len = self.len.unwrap_or(0);
         let flags = sharing | MapFlags::ANONYMOUS | self.flags;
-        Inner::new(len, 0, Prot::READ | Prot::WRITE, flags, -1, self.align()?)
-            .map(|inner| MmapMut { inner })
+        Inner::new(
+            len,
+            0,
+            Prot::READ | Prot::WRITE,
+            flags,
+            -1,
+            self.align_for(len)?,
+        )
+        .map(|inner| MmapMut { inner })
     }
 
     fn map_file(&self, prot: Prot, sharing: MapFlags, fd: RawFd) -> Result<Inner, Errno> {
@@ -478,8 +485,15 @@ impl MmapOptions {
             prot,
             sharing | self.flags,
             fd,
-            self.align()?,
+            self.align_for(len)?,
         )
+    }
+
+    /// [`align`](Self::align), unless nothing is to be mapped: an empty
+    /// mapping makes no system call, not even the read of `/proc/meminfo`
+    /// that `huge(None)` needs.
+    fn align_for(&self, len: usize) -> Result<usize, Errno> {
+        if len == 0 { Ok(1) } else { self.align() }
     }
 
     /// The alignment of the mapping: the page size, or the huge page size.
