@@ -1013,3 +1013,59 @@ fn deref_as_ref_as_mut_and_debug() {
 static_assertions::assert_impl_all!(Mmap: Send, Sync, AsRef<[u8]>, std::ops::Deref<Target = [u8]>);
 static_assertions::assert_impl_all!(MmapMut: Send, Sync, AsMut<[u8]>, std::ops::DerefMut);
 static_assertions::assert_impl_all!(MmapError<MmapMut>: std::error::Error, Into<Errno>, Into<std::io::Error>);
+
+#[test]
+fn touching_past_the_end_of_the_file_raises_sigbus() {
+    let _g = exclusive();
+    let page = page_size();
+    // What the `# Safety` sections promise happens when their rules are
+    // broken, shown in children made with `fork`.
+    let file = file_with(&pattern(2 * page, 12));
+    let fd = file.as_raw_fd();
+    // SAFETY: the file is changed only in the child, which dies of it.
+    let map = unsafe { MmapOptions::new().map(&file) }.unwrap();
+    let addr = map.as_ptr() as usize;
+    let truncated = in_child(|| {
+        let none = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: limits and truncates in this child only (the file is
+        // shared, but the parent does not read past the first page after).
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
+            libc::ftruncate(fd, 1);
+            core::ptr::read_volatile((addr + page) as *const u8);
+        }
+        0
+    });
+    assert_eq!(truncated, 128 + libc::SIGBUS);
+    drop(map);
+
+    // An explicit length past the end of a 1-byte file.
+    let short = file_with(b"x");
+    // SAFETY: the page past the end is touched only in the child.
+    let map = unsafe { MmapOptions::new().len(2 * page).map(&short) }.unwrap();
+    assert_eq!(map[0], b'x');
+    assert_eq!(map[page - 1], 0, "the rest of the last page reads as zeros");
+    let addr = map.as_ptr() as usize;
+    let past = in_child(|| {
+        let none = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: the child reads a page past the end of the file.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
+            core::ptr::read_volatile((addr + page) as *const u8);
+        }
+        0
+    });
+    if common::qemu_pagesize().is_some() {
+        // QEMU with a page size of its own maps the file only up to its end
+        // rounded to host pages: past that, nothing is mapped at all.
+        assert_eq!(past, 128 + libc::SIGSEGV);
+    } else {
+        assert_eq!(past, 128 + libc::SIGBUS);
+    }
+}
