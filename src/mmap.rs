@@ -74,14 +74,17 @@ impl MapFd for RawFd {
 /// (Linux 4.11+).
 ///
 /// A negative `fd` is `EBADF` before any system call (`AT_FDCWD`, -100,
-/// would otherwise make `statx` describe the current directory), and a
-/// directory is `EISDIR`: its "size" is no length of bytes to map.
+/// would otherwise make `statx` describe the current directory); a
+/// directory is `EISDIR`, and a FIFO or a socket `ENODEV` (what `mmap` says
+/// of them): their "size" is no length of bytes to map.
 fn file_size(fd: RawFd) -> Result<u64, Errno> {
     const AT_EMPTY_PATH: usize = 0x1000;
     const STATX_TYPE: usize = 0x1;
     const STATX_SIZE: usize = 0x200;
     const S_IFMT: u16 = 0o170000;
     const S_IFDIR: u16 = 0o040000;
+    const S_IFIFO: u16 = 0o010000;
+    const S_IFSOCK: u16 = 0o140000;
     if fd < 0 {
         return Err(Errno::EBADF);
     }
@@ -103,8 +106,10 @@ fn file_size(fd: RawFd) -> Result<u64, Errno> {
     // u64 at byte 40 (word 5).
     let word3 = buf[3].to_ne_bytes();
     let mode = u16::from_ne_bytes([word3[4], word3[5]]);
-    if mode & S_IFMT == S_IFDIR {
-        return Err(Errno::EISDIR);
+    match mode & S_IFMT {
+        S_IFDIR => return Err(Errno::EISDIR),
+        S_IFIFO | S_IFSOCK => return Err(Errno::ENODEV),
+        _ => {}
     }
     Ok(buf[5])
 }
@@ -280,8 +285,8 @@ impl MmapOptions {
     /// `EINVAL` for an offset past the end of the file when no `len` is
     /// given; `EOVERFLOW` if `offset + len` does not fit a `u64`; `ENOMEM` if
     /// the length rounded up to pages does not fit a `usize`; without `len`,
-    /// `EBADF` for a negative `fd`, `EISDIR` for a directory, and the errors
-    /// of `statx`; the errors of [`mmap`](crate::mmap): `EACCES` (fd not
+    /// `EBADF` for a negative `fd`, `EISDIR` for a directory, `ENODEV` for a
+    /// FIFO or a socket, and the errors of `statx`; the errors of [`mmap`](crate::mmap): `EACCES` (fd not
     /// open for reading), `ENODEV` (a file that cannot be mapped, e.g. a
     /// directory with an explicit `len`), `EBADF`.
     ///
