@@ -298,3 +298,21 @@ fn std_descriptors_are_mapping_sources() {
         assert_eq!(&opts.map(dynamic).unwrap()[..], b"fd kinds");
     }
 }
+
+#[test]
+fn fifos_are_refused_without_waiting() {
+    let _g = serial();
+    let dir = open_dir();
+    let fifo = dir.path().join("fifo");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
+    // Opening a FIFO for reading alone would wait for a writer: it must not.
+    // SAFETY: nothing gets mapped.
+    unsafe {
+        let err = Mmap::open(&fifo).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENODEV), "{err}");
+        let err = MmapMut::open(&fifo).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENODEV), "{err}");
+    }
+}

@@ -398,6 +398,15 @@ fn bad_descriptors_are_clear_errors() {
         // AT_FDCWD must not be taken for the current directory.
         assert_eq!(MmapOptions::new().map(-100).unwrap_err(), Errno::EBADF);
         assert_eq!(MmapOptions::new().len(1).map(-1).unwrap_err(), Errno::EBADF);
+        let mut fds = [0; 2];
+        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+        assert_eq!(MmapOptions::new().map(fds[0]).unwrap_err(), Errno::ENODEV);
+        assert_eq!(
+            MmapOptions::new().len(1).map(fds[0]).unwrap_err(),
+            Errno::ENODEV
+        );
+        libc::close(fds[0]);
+        libc::close(fds[1]);
         let dir = std::fs::File::open(std::env::temp_dir()).unwrap();
         assert_eq!(MmapOptions::new().map(&dir).unwrap_err(), Errno::EISDIR);
         assert_eq!(
