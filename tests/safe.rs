@@ -401,10 +401,14 @@ fn bad_descriptors_are_clear_errors() {
         let mut fds = [0; 2];
         assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
         assert_eq!(MmapOptions::new().map(fds[0]).unwrap_err(), Errno::ENODEV);
-        assert_eq!(
-            MmapOptions::new().len(1).map(fds[0]).unwrap_err(),
+        // QEMU with a page size of its own cuts file mappings at the size
+        // fstat gives (0 for a pipe) before the host sees them: EINVAL.
+        let want = if common::qemu_pagesize().is_some() {
+            Errno::EINVAL
+        } else {
             Errno::ENODEV
-        );
+        };
+        assert_eq!(MmapOptions::new().len(1).map(fds[0]).unwrap_err(), want);
         libc::close(fds[0]);
         libc::close(fds[1]);
         let dir = std::fs::File::open(std::env::temp_dir()).unwrap();
