@@ -136,6 +136,14 @@ fn probe_prot(addr: *const u8) -> String {
 const RET: &[u8] = &[0xC3];
 #[cfg(target_arch = "aarch64")]
 const RET: &[u8] = &0xd65f03c0u32.to_le_bytes();
+#[cfg(target_arch = "x86")]
+const RET: &[u8] = &[0xC3];
+/// `bx lr` (A32: the call reaches an even address in ARM state).
+#[cfg(target_arch = "arm")]
+const RET: &[u8] = &0xe12f_ff1eu32.to_le_bytes();
+/// `jalr x0, 0(ra)`.
+#[cfg(target_arch = "riscv64")]
+const RET: &[u8] = &0x0000_8067u32.to_le_bytes();
 
 /// The permissions of the whole kernel range behind `ptr`, `len`: from
 /// `/proc/self/maps` (checked to be one entry covering the range), checked
@@ -355,9 +363,16 @@ fn length_arithmetic_never_wraps() {
             o().offset(u64::MAX).len(1).map(&file).unwrap_err(),
             Errno::EOVERFLOW
         );
+        // On a 32-bit target 1 + usize::MAX fits a u64: then it is the
+        // page-rounded length that does not fit a usize.
+        let too_long = if cfg!(target_pointer_width = "64") {
+            Errno::EOVERFLOW
+        } else {
+            Errno::ENOMEM
+        };
         assert_eq!(
             o().offset(1).len(usize::MAX).map(&file).unwrap_err(),
-            Errno::EOVERFLOW
+            too_long
         );
         // offset + len fits, but the page-rounded length does not.
         let near = usize::MAX - page;
