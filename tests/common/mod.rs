@@ -44,3 +44,17 @@ pub fn environment() -> &'static str {
         "native kernel"
     }
 }
+
+/// The QEMU user-mode emulator for this target's architecture, to start
+/// another program of the same target under QEMU (`qemu-aarch64`,
+/// `qemu-riscv64`, `qemu-arm`, `qemu-i386`, ...).
+pub fn qemu_user_program() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86" => "qemu-i386",
+        "x86_64" => "qemu-x86_64",
+        "aarch64" => "qemu-aarch64",
+        "riscv64" => "qemu-riscv64",
+        "arm" => "qemu-arm",
+        other => panic!("no QEMU user-mode emulator known for {other}"),
+    }
+}
