@@ -36,9 +36,12 @@ run cargo test --target riscv64gc-unknown-linux-gnu
 # the host kernel below) answers ENOMEM.
 qemu32_doc_skip=(--skip sys::munlock)
 
+# Tests that start an example need it built (plain `cargo test` does that).
+run cargo build --target armv7-unknown-linux-gnueabihf --examples
 run cargo test --target armv7-unknown-linux-gnueabihf --lib --tests
 run cargo test --target armv7-unknown-linux-gnueabihf --doc -- "${qemu32_doc_skip[@]}"
 
+run cargo build --target i686-unknown-linux-musl --examples
 run cargo test --target i686-unknown-linux-musl --lib --tests
 
 # i686 on the host kernel (x86_64 kernels run i386 programs through their
