@@ -172,6 +172,72 @@ fn mincore_vec(p: *mut u8, len: usize) -> Result<(Vec<u8>, usize), Errno> {
     Ok((vec, written))
 }
 
+/// Fails the check running in a [`in_child`] process with a message that
+/// names the line.
+macro_rules! ensure {
+    ($cond:expr, $what:literal) => {
+        if !$cond {
+            return Err(concat!(file!(), ":", line!(), ": ", $what));
+        }
+    };
+}
+
+/// Runs `check` in a child process made with `fork`, and fails the test if
+/// it fails.
+///
+/// The child has a single thread, so nothing else maps memory while it
+/// runs: a check that an unmapped range stays unmapped cannot be spoiled by
+/// another test's thread (or the allocator) mapping into it. `check` must
+/// not allocate or take locks another thread may have held at the fork (it
+/// makes raw system calls and uses the stack); it reports a failure by
+/// returning a message, which the child writes to standard error.
+fn in_child(check: impl FnOnce() -> Result<(), &'static str>) {
+    // Looked up before the fork: the child must not allocate.
+    let _ = (page_size(), host_page_size());
+    // SAFETY: the child runs `check` under the rules above, then leaves
+    // with _exit, never returning into the test harness.
+    match unsafe { libc::fork() } {
+        -1 => panic!("fork: {}", std::io::Error::last_os_error()),
+        0 => {
+            let code = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
+                Ok(Ok(())) => 0,
+                Ok(Err(msg)) => {
+                    // SAFETY: writes the message's bytes to standard error.
+                    unsafe {
+                        libc::write(2, msg.as_ptr().cast(), msg.len());
+                        libc::write(2, b"\n".as_ptr().cast(), 1);
+                    }
+                    1
+                }
+                Err(_) => 2,
+            };
+            // SAFETY: ends the child without running anything of the parent's.
+            unsafe { libc::_exit(code) }
+        }
+        child => {
+            let mut status = 0;
+            // SAFETY: waits for our own child.
+            assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
+            assert!(
+                libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                "the check in the child failed (status {status:#x}; its message is above)"
+            );
+        }
+    }
+}
+
+/// `mincore` without allocating (for [`in_child`]): whether the whole
+/// range is mapped (`Ok`) or the kernel's errno.
+fn mapped(p: *mut u8, len: usize) -> Result<(), Errno> {
+    let mut vec = [0u8; 1024];
+    if len.div_ceil(host_page_size().min(page_size())) > vec.len() {
+        return Err(Errno::E2BIG);
+    }
+    // SAFETY: `vec` has room for one byte per page of the range, at the
+    // smaller of the two page sizes.
+    unsafe { mincore(p.cast(), len, vec.as_mut_ptr()) }
+}
+
 // ---------------------------------------------------------------------------
 // mmap
 
@@ -202,33 +268,49 @@ fn mmap_anonymous_private_is_zeroed_and_writable() {
 fn mmap_length_is_rounded_up_to_pages() {
     let _g = serial();
     let page = page_size();
-    let p = anon(17);
-    // SAFETY: the first 17 bytes are mapped read-write.
-    unsafe {
-        p.add(16).write(9);
-        assert_eq!(p.add(16).read(), 9);
-        assert_eq!(p.add(17).read(), 0);
-    }
-    if qemu_with_larger_pages() {
-        // QEMU with pages larger than the host's backs only the host pages
-        // that hold the requested bytes: the rest of the emulated page has
-        // nothing behind it on the host, so the host's mincore refuses it.
-        let host = host_page_size();
-        assert!(mincore_vec(p, host).is_ok(), "{}", common::environment());
-        assert_eq!(mincore_vec(p, page).map(drop), Err(Errno::ENOMEM));
-    } else {
-        // The kernel maps whole pages: the bytes after `len` up to the page
-        // end are part of the mapping (mincore sees them), zero and
-        // writable.
-        assert!(mincore_vec(p, page).is_ok());
-        // SAFETY: the whole page is mapped read-write.
+    let host = host_page_size();
+    let larger = qemu_with_larger_pages();
+    in_child(|| {
+        // SAFETY: a new anonymous mapping replaces nothing.
+        let Ok(p) = (unsafe { mmap(ptr::null_mut(), 17, RW, ANON, -1, 0) }) else {
+            return Err("mmap");
+        };
+        let p: *mut u8 = p.cast();
+        // SAFETY: the first 17 bytes are mapped read-write.
         unsafe {
-            assert!(bytes(p.add(17), page - 17).iter().all(|&b| b == 0));
-            p.add(page - 1).write(9);
+            p.add(16).write(9);
+            ensure!(p.add(16).read() == 9, "write and read back");
+            ensure!(p.add(17).read() == 0, "zero after the length");
         }
-    }
-    unmap(p, 17);
-    assert_eq!(mincore_vec(p, page).map(drop), Err(Errno::ENOMEM));
+        if larger {
+            // QEMU with pages larger than the host's backs only the host
+            // pages that hold the requested bytes: the rest of the emulated
+            // page has nothing behind it on the host, so the host's mincore
+            // refuses it.
+            ensure!(mapped(p, host).is_ok(), "the host page is mapped");
+            ensure!(
+                mapped(p, page) == Err(Errno::ENOMEM),
+                "QEMU: rest of page unbacked"
+            );
+        } else {
+            // The kernel maps whole pages: the bytes after `len` up to the
+            // page end are part of the mapping, zero and writable.
+            ensure!(mapped(p, page).is_ok(), "the whole page is mapped");
+            // SAFETY: the whole page is mapped read-write.
+            unsafe {
+                let tail = bytes(p.add(17), page - 17);
+                ensure!(tail.iter().all(|&b| b == 0), "page tail is zero");
+                p.add(page - 1).write(9);
+            }
+        }
+        // SAFETY: the mapping made above, no longer used.
+        ensure!(unsafe { munmap(p.cast(), 17) }.is_ok(), "munmap");
+        ensure!(
+            mapped(p, page) == Err(Errno::ENOMEM),
+            "the whole page is unmapped"
+        );
+        Ok(())
+    });
 }
 
 #[test]
@@ -387,18 +469,23 @@ fn mmap_fixed_lands_at_the_address_in_a_reserved_region() {
 fn mmap_fixed_with_an_unaligned_address_is_einval() {
     let _g = serial();
     let base = reserve(2 * page_size());
-    // SAFETY: the call fails on the address before mapping anything.
-    let r = unsafe {
-        mmap(
-            base.wrapping_add(1).cast(),
-            page_size(),
-            RW,
-            ANON | MapFlags::FIXED,
-            -1,
-            0,
-        )
-    };
-    assert_eq!(r, Err(Errno::EINVAL));
+    for flags in [MapFlags::FIXED, MapFlags::FIXED_NOREPLACE] {
+        // SAFETY: the call fails on the address before replacing anything
+        // (under QEMU, FIXED_NOREPLACE is a hint: whatever QEMU maps
+        // elsewhere, rawmap unmaps again and reports EINVAL, as a kernel
+        // that knows the flag does).
+        let r = unsafe {
+            mmap(
+                base.wrapping_add(1).cast(),
+                page_size(),
+                RW,
+                ANON | flags,
+                -1,
+                0,
+            )
+        };
+        assert_eq!(r, Err(Errno::EINVAL), "{flags:?}");
+    }
     unmap(base, 2 * page_size());
 }
 
@@ -434,34 +521,32 @@ fn mmap_fixed_noreplace_over_a_mapping_is_eexist() {
 fn mmap_fixed_noreplace_on_a_free_range_lands_there() {
     let _g = serial();
     let page = page_size();
-    let base = reserve(3 * page);
-    let hole = base.wrapping_add(page);
-    unmap(hole, page);
-    // SAFETY: the hole is free and no other test maps meanwhile (serial).
-    let r = unsafe {
-        mmap(
-            hole.cast(),
-            page,
-            RW,
-            ANON | MapFlags::FIXED_NOREPLACE,
-            -1,
-            0,
-        )
-    };
-    if qemu_with_larger_pages() {
-        // QEMU reads the flag as a hint, and with pages larger than the
-        // host's its hints fail erratically (DESIGN.md): it may place the
-        // mapping elsewhere, which rawmap then undoes and reports as EEXIST.
-        // Nothing else is acceptable.
-        assert!(
-            r == Ok(hole.cast()) || r == Err(Errno::EEXIST),
-            "{r:?} under {}",
-            common::environment()
-        );
-    } else {
-        assert_eq!(r, Ok(hole.cast()));
-    }
-    unmap(base, 3 * page);
+    let larger = qemu_with_larger_pages();
+    in_child(|| {
+        // SAFETY: a new reservation replaces nothing; its middle page is
+        // unmapped again to make a hole nothing else maps into (one thread).
+        let Ok(base) = (unsafe { mmap(ptr::null_mut(), 3 * page, Prot::NONE, ANON, -1, 0) }) else {
+            return Err("reserve");
+        };
+        let hole = base.cast::<u8>().wrapping_add(page).cast::<c_void>();
+        // SAFETY: the middle page of the reservation made above.
+        ensure!(unsafe { munmap(hole, page) }.is_ok(), "munmap");
+        // SAFETY: the hole is free; with the flag nothing is replaced.
+        let r = unsafe { mmap(hole, page, RW, ANON | MapFlags::FIXED_NOREPLACE, -1, 0) };
+        if larger {
+            // QEMU reads the flag as a hint, and with pages larger than the
+            // host's its hints fail erratically (DESIGN.md): it may place
+            // the mapping elsewhere, which rawmap then undoes and reports as
+            // EEXIST. Nothing else is acceptable.
+            ensure!(
+                r == Ok(hole) || r == Err(Errno::EEXIST),
+                "QEMU: there or EEXIST"
+            );
+        } else {
+            ensure!(r == Ok(hole), "lands in the hole");
+        }
+        Ok(())
+    });
 }
 
 #[test]
@@ -634,14 +719,28 @@ fn msync_unmapped_range_is_enomem() {
     let r = unsafe { msync(never_mapped(), page_size(), MsyncFlags::SYNC) };
     assert_eq!(r, Err(Errno::ENOMEM));
     // A range that runs from a mapping into unmapped memory, too.
-    let p = anon(page_size());
-    let after = p.wrapping_add(page_size());
-    // SAFETY: check that the next page is free, then msync over both.
-    if mincore_vec(after, page_size()).map(drop) == Err(Errno::ENOMEM) {
-        let r = unsafe { msync(p.cast(), 2 * page_size(), MsyncFlags::ASYNC) };
-        assert_eq!(r, Err(Errno::ENOMEM));
-    }
-    unmap(p, page_size());
+    let page = page_size();
+    in_child(|| {
+        // SAFETY: a new mapping; its second page is unmapped again, and
+        // nothing else maps into it (one thread).
+        let Ok(p) = (unsafe { mmap(ptr::null_mut(), 2 * page, RW, ANON, -1, 0) }) else {
+            return Err("mmap");
+        };
+        let second = p.cast::<u8>().wrapping_add(page).cast::<c_void>();
+        // SAFETY: the second page of the mapping made above.
+        ensure!(unsafe { munmap(second, page) }.is_ok(), "munmap");
+        for flags in [MsyncFlags::ASYNC, MsyncFlags::SYNC] {
+            // SAFETY: msync only looks at the range.
+            let r = unsafe { msync(p, 2 * page, flags) };
+            ensure!(r == Err(Errno::ENOMEM), "msync over a hole is ENOMEM");
+        }
+        // SAFETY: as above.
+        ensure!(
+            unsafe { msync(p, page, MsyncFlags::SYNC) }.is_ok(),
+            "msync of the mapped part"
+        );
+        Ok(())
+    });
 }
 
 #[test]
@@ -696,36 +795,68 @@ fn munmap_zero_length_is_einval() {
 #[test]
 fn munmap_then_mincore_is_enomem() {
     let _g = serial();
-    let len = 3 * page_size();
-    let p = anon(len);
-    assert!(mincore_vec(p, len).is_ok());
-    unmap(p, len);
-    assert_eq!(mincore_vec(p, len).map(drop), Err(Errno::ENOMEM));
-    // Each page of it is gone, not only the first.
-    for i in 0..3 {
-        assert_eq!(
-            mincore_vec(p.wrapping_add(i * page_size()), page_size()).map(drop),
-            Err(Errno::ENOMEM)
+    let page = page_size();
+    let len = 3 * page;
+    in_child(|| {
+        // SAFETY: a new mapping, removed again below; nothing else maps
+        // into the range afterwards (one thread).
+        let Ok(p) = (unsafe { mmap(ptr::null_mut(), len, RW, ANON, -1, 0) }) else {
+            return Err("mmap");
+        };
+        let p: *mut u8 = p.cast();
+        ensure!(mapped(p, len).is_ok(), "mapped before");
+        // SAFETY: the mapping made above, no longer used.
+        ensure!(unsafe { munmap(p.cast(), len) }.is_ok(), "munmap");
+        ensure!(mapped(p, len) == Err(Errno::ENOMEM), "unmapped after");
+        // Each page of it is gone, not only the first.
+        for i in 0..3 {
+            ensure!(
+                mapped(p.wrapping_add(i * page), page) == Err(Errno::ENOMEM),
+                "page gone"
+            );
+        }
+        // Unmapping a range with nothing in it is not an error.
+        // SAFETY: nothing is mapped there.
+        ensure!(
+            unsafe { munmap(p.cast(), len) }.is_ok(),
+            "munmap of nothing"
         );
-    }
-    // Unmapping a range with nothing in it is not an error.
-    // SAFETY: nothing is mapped there (serial: no other test maps meanwhile).
-    assert_eq!(unsafe { munmap(p.cast(), len) }, Ok(()));
+        Ok(())
+    });
 }
 
 #[test]
 fn munmap_of_the_middle_splits_the_mapping() {
     let _g = serial();
     let page = page_size();
-    let p = anon(3 * page);
-    unmap(p.wrapping_add(page), page);
-    assert!(mincore_vec(p, page).is_ok());
-    assert_eq!(
-        mincore_vec(p.wrapping_add(page), page).map(drop),
-        Err(Errno::ENOMEM)
-    );
-    assert!(mincore_vec(p.wrapping_add(2 * page), page).is_ok());
-    unmap(p, 3 * page);
+    in_child(|| {
+        // SAFETY: a new mapping; its middle page is unmapped, and nothing
+        // else maps into it (one thread).
+        let Ok(p) = (unsafe { mmap(ptr::null_mut(), 3 * page, RW, ANON, -1, 0) }) else {
+            return Err("mmap");
+        };
+        let p: *mut u8 = p.cast();
+        // SAFETY: the middle page of the mapping made above.
+        ensure!(
+            unsafe { munmap(p.wrapping_add(page).cast(), page) }.is_ok(),
+            "munmap"
+        );
+        ensure!(mapped(p, page).is_ok(), "first page stays");
+        ensure!(
+            mapped(p.wrapping_add(page), page) == Err(Errno::ENOMEM),
+            "middle gone"
+        );
+        ensure!(
+            mapped(p.wrapping_add(2 * page), page).is_ok(),
+            "last page stays"
+        );
+        // SAFETY: the pages on either side are still writable.
+        unsafe {
+            p.write(1);
+            p.add(2 * page).write(1);
+        }
+        Ok(())
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -992,51 +1123,68 @@ fn mremap_grow_without_maymove_into_a_taken_page_is_enomem() {
 fn mremap_grow_without_maymove_into_a_free_page_stays_in_place() {
     let _g = serial();
     let page = page_size();
-    let p = anon(2 * page);
-    unmap(p.wrapping_add(page), page);
-    // SAFETY: the page after the mapping is free (serial: nobody maps it
-    // meanwhile).
-    unsafe {
-        p.write(42);
-        let q = mremap(
-            p.cast(),
-            page,
-            2 * page,
-            MremapFlags::empty(),
-            ptr::null_mut(),
-        )
-        .unwrap();
-        assert_eq!(q, p.cast());
-        assert_eq!(p.read(), 42);
-        p.add(2 * page - 1).write(1);
-    }
-    unmap(p, 2 * page);
+    in_child(|| {
+        // SAFETY: a new mapping whose second page is unmapped again, so the
+        // first is followed by a free page nobody else takes (one thread).
+        let Ok(p) = (unsafe { mmap(ptr::null_mut(), 2 * page, RW, ANON, -1, 0) }) else {
+            return Err("mmap");
+        };
+        let p: *mut u8 = p.cast();
+        // SAFETY: the second page of the mapping made above.
+        ensure!(
+            unsafe { munmap(p.wrapping_add(page).cast(), page) }.is_ok(),
+            "munmap"
+        );
+        // SAFETY: the mapping is the child's; it grows in place.
+        unsafe {
+            p.write(42);
+            let q = mremap(
+                p.cast(),
+                page,
+                2 * page,
+                MremapFlags::empty(),
+                ptr::null_mut(),
+            );
+            ensure!(q == Ok(p.cast()), "grown in place");
+            ensure!(p.read() == 42, "contents kept");
+            p.add(2 * page - 1).write(1);
+        }
+        ensure!(mapped(p, 2 * page).is_ok(), "both pages mapped");
+        Ok(())
+    });
 }
 
 #[test]
 fn mremap_shrink_keeps_the_start_and_frees_the_rest() {
     let _g = serial();
     let page = page_size();
-    let p = anon(3 * page);
-    // SAFETY: the mapping is this test's; the freed part is not used.
-    unsafe {
-        p.write(5);
-        let q = mremap(
-            p.cast(),
-            3 * page,
-            page,
-            MremapFlags::empty(),
-            ptr::null_mut(),
-        )
-        .unwrap();
-        assert_eq!(q, p.cast());
-        assert_eq!(p.read(), 5);
-    }
-    assert_eq!(
-        mincore_vec(p.wrapping_add(page), 2 * page).map(drop),
-        Err(Errno::ENOMEM)
-    );
-    unmap(p, page);
+    in_child(|| {
+        // SAFETY: a new mapping, shrunk below; the freed part is not used
+        // and nothing else maps into it (one thread).
+        let Ok(p) = (unsafe { mmap(ptr::null_mut(), 3 * page, RW, ANON, -1, 0) }) else {
+            return Err("mmap");
+        };
+        let p: *mut u8 = p.cast();
+        // SAFETY: as above.
+        unsafe {
+            p.write(5);
+            let q = mremap(
+                p.cast(),
+                3 * page,
+                page,
+                MremapFlags::empty(),
+                ptr::null_mut(),
+            );
+            ensure!(q == Ok(p.cast()), "shrunk in place");
+            ensure!(p.read() == 5, "contents kept");
+        }
+        ensure!(mapped(p, page).is_ok(), "the start stays");
+        ensure!(
+            mapped(p.wrapping_add(page), 2 * page) == Err(Errno::ENOMEM),
+            "the rest is gone"
+        );
+        Ok(())
+    });
 }
 
 #[test]
