@@ -246,12 +246,9 @@ mod tests {
         let mut uts: libc::utsname = unsafe { core::mem::zeroed() };
         // SAFETY: `uts` is a valid utsname to write.
         assert_eq!(unsafe { libc::uname(&mut uts) }, 0);
-        let release: String = uts
-            .release
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8 as char)
-            .collect();
+        // SAFETY: uname NUL-terminates `release` within the array.
+        let release = unsafe { core::ffi::CStr::from_ptr(uts.release.as_ptr()) };
+        let release: String = release.to_string_lossy().into_owned();
         let mut parts = release.split(|c: char| !c.is_ascii_digit());
         let major = parts.next().and_then(|n| n.parse().ok()).unwrap();
         let minor = parts.next().and_then(|n| n.parse().ok()).unwrap();

@@ -361,10 +361,8 @@ fn mmap_file_at_a_page_offset_shows_the_files_bytes_from_there() {
     .unwrap()
     .cast();
     // SAFETY: one page is mapped readable.
-    assert_eq!(
-        unsafe { bytes(p, page_size()) },
-        &expected[off..off + page_size()]
-    );
+    let seen = unsafe { bytes(p, page_size()) };
+    assert_eq!(seen, &expected[off..off + page_size()]);
     unmap(p, page_size());
 }
 
@@ -449,9 +447,9 @@ fn mmap_fixed_lands_at_the_address_in_a_reserved_region() {
     let _g = serial();
     let page = page_size();
     let base = reserve(4 * page);
+    let target = base.wrapping_add(page);
     // SAFETY: `base + page .. base + 3 pages` belongs to the reservation this
     // test made; FIXED replaces that part of it.
-    let target = unsafe { base.add(page) };
     let got = unsafe { mmap(target.cast(), 2 * page, RW, ANON | MapFlags::FIXED, -1, 0) }.unwrap();
     assert_eq!(got, target.cast());
     // SAFETY: two pages at `target` are now mapped read-write.
@@ -683,11 +681,8 @@ fn msync_async_and_sync_together_is_einval() {
         MsyncFlags::empty(),
     ] {
         // SAFETY: the range is this test's mapping.
-        assert_eq!(
-            unsafe { msync(p.cast(), page_size(), flags) },
-            Ok(()),
-            "{flags:?}"
-        );
+        let r = unsafe { msync(p.cast(), page_size(), flags) };
+        assert_eq!(r, Ok(()), "{flags:?}");
     }
     unmap(p, page_size());
 }
@@ -735,10 +730,8 @@ fn msync_unmapped_range_is_enomem() {
             ensure!(r == Err(Errno::ENOMEM), "msync over a hole is ENOMEM");
         }
         // SAFETY: as above.
-        ensure!(
-            unsafe { msync(p, page, MsyncFlags::SYNC) }.is_ok(),
-            "msync of the mapped part"
-        );
+        let r = unsafe { msync(p, page, MsyncFlags::SYNC) };
+        ensure!(r.is_ok(), "msync of the mapped part");
         Ok(())
     });
 }
@@ -773,10 +766,8 @@ fn munmap_unaligned_address_is_einval() {
     let _g = serial();
     let p = anon(2 * page_size());
     // SAFETY: the call fails on the address and unmaps nothing.
-    assert_eq!(
-        unsafe { munmap(p.wrapping_add(1).cast(), page_size()) },
-        Err(Errno::EINVAL)
-    );
+    let r = unsafe { munmap(p.wrapping_add(1).cast(), page_size()) };
+    assert_eq!(r, Err(Errno::EINVAL));
     // Still mapped.
     // SAFETY: the mapping is this test's.
     unsafe { p.write(1) };
@@ -817,10 +808,8 @@ fn munmap_then_mincore_is_enomem() {
         }
         // Unmapping a range with nothing in it is not an error.
         // SAFETY: nothing is mapped there.
-        ensure!(
-            unsafe { munmap(p.cast(), len) }.is_ok(),
-            "munmap of nothing"
-        );
+        let r = unsafe { munmap(p.cast(), len) };
+        ensure!(r.is_ok(), "munmap of nothing");
         Ok(())
     });
 }
@@ -837,10 +826,8 @@ fn munmap_of_the_middle_splits_the_mapping() {
         };
         let p: *mut u8 = p.cast();
         // SAFETY: the middle page of the mapping made above.
-        ensure!(
-            unsafe { munmap(p.wrapping_add(page).cast(), page) }.is_ok(),
-            "munmap"
-        );
+        let r = unsafe { munmap(p.wrapping_add(page).cast(), page) };
+        ensure!(r.is_ok(), "munmap");
         ensure!(mapped(p, page).is_ok(), "first page stays");
         ensure!(
             mapped(p.wrapping_add(page), page) == Err(Errno::ENOMEM),
@@ -1131,10 +1118,8 @@ fn mremap_grow_without_maymove_into_a_free_page_stays_in_place() {
         };
         let p: *mut u8 = p.cast();
         // SAFETY: the second page of the mapping made above.
-        ensure!(
-            unsafe { munmap(p.wrapping_add(page).cast(), page) }.is_ok(),
-            "munmap"
-        );
+        let r = unsafe { munmap(p.wrapping_add(page).cast(), page) };
+        ensure!(r.is_ok(), "munmap");
         // SAFETY: the mapping is the child's; it grows in place.
         unsafe {
             p.write(42);
@@ -1400,11 +1385,8 @@ fn two_processes_share_a_file_mapping() {
                     std::hint::spin_loop();
                 }
                 // SAFETY: the byte lies in this process's own mapping.
-                assert_eq!(
-                    unsafe { mine.add(slot(k)).read_volatile() },
-                    k as u8,
-                    "step {k}"
-                );
+                let seen = unsafe { mine.add(slot(k)).read_volatile() };
+                assert_eq!(seen, k as u8, "step {k}");
                 ack.store(k, Ordering::Release);
             }
             let mut status = 0;
