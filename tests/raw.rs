@@ -7,9 +7,11 @@
 //! QEMU and the kernel's elsewhere, and says so.
 //!
 //! Several tests need an address range to stay unmapped between two calls
-//! (after `munmap`, or a hole next to a mapping). Other tests running in
-//! parallel threads could map into such a hole, so every test here holds
-//! [`serial`] while it runs.
+//! (after `munmap`, or a hole next to a mapping). Any other thread could map
+//! into such a hole: another test, the test harness starting a thread, the
+//! allocator. So every test here holds [`serial`] while it runs, and the
+//! checks that need a hole run in a child process made with `fork`, which
+//! has a single thread ([`in_child`]).
 
 mod common;
 
