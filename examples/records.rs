@@ -130,8 +130,10 @@ fn read_back(path: &Path, out: &mut impl Write) -> Result<()> {
         )
         .into());
     }
-    let records: &[Record] = bytemuck::try_cast_slice(&bytes).map_err(|e| format!("{e:?}"))?;
-    print(out, &records[CHANGED])
+    // A Vec<u8> is not guaranteed to be aligned for `Record`: copy it out.
+    let at = CHANGED * size_of::<Record>();
+    let record: Record = bytemuck::pod_read_unaligned(&bytes[at..at + size_of::<Record>()]);
+    print(out, &record)
 }
 
 /// The seed's program on the raw layer.
