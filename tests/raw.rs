@@ -1503,3 +1503,68 @@ fn fixed_noreplace_as_the_kernel_or_qemu_answers_it() {
     assert_eq!(r, Err(Errno::EEXIST));
     unmap(p, page);
 }
+
+/// Reads `/proc/self/maps` into `buf` without allocating (for
+/// [`in_child`]); returns the number of bytes read, or `None` if the file
+/// cannot be read or does not fit.
+fn read_maps(buf: &mut [u8]) -> Option<usize> {
+    // SAFETY: open, read and close with a NUL-terminated path and a buffer
+    // the kernel writes at most `buf.len()` bytes into.
+    unsafe {
+        let fd = libc::open(
+            c"/proc/self/maps".as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        );
+        if fd < 0 {
+            return None;
+        }
+        let mut filled = 0;
+        loop {
+            let n = libc::read(fd, buf[filled..].as_mut_ptr().cast(), buf.len() - filled);
+            if n <= 0 {
+                libc::close(fd);
+                return (n == 0 && filled < buf.len()).then_some(filled);
+            }
+            filled += n as usize;
+            if filled == buf.len() {
+                libc::close(fd);
+                return None;
+            }
+        }
+    }
+}
+
+#[test]
+fn fixed_noreplace_leaves_no_mapping_behind() {
+    // Where the system ignores the flag (QEMU), rawmap must unmap the
+    // mapping the system made elsewhere: the process's map is the same
+    // before and after the refused call. In a single-threaded child, so that
+    // nothing else changes the map meanwhile.
+    let _g = serial();
+    let page = page_size();
+    in_child(|| {
+        // SAFETY: a new anonymous mapping replaces nothing.
+        let Ok(p) = (unsafe { mmap(ptr::null_mut(), page, RW, ANON, -1, 0) }) else {
+            return Err("mmap");
+        };
+        let mut before = [0u8; 32 * 1024];
+        let mut after = [0u8; 32 * 1024];
+        let Some(n) = read_maps(&mut before) else {
+            return Err("reading /proc/self/maps");
+        };
+        for _ in 0..8 {
+            // SAFETY: with the flag honoured or verified, nothing is
+            // replaced; a mapping made elsewhere is removed by rawmap.
+            let r = unsafe { mmap(p, page, RW, ANON | MapFlags::FIXED_NOREPLACE, -1, 0) };
+            ensure!(r == Err(Errno::EEXIST), "EEXIST");
+        }
+        let Some(m) = read_maps(&mut after) else {
+            return Err("reading /proc/self/maps");
+        };
+        ensure!(
+            before[..n] == after[..m],
+            "the map changed: a mapping was left behind"
+        );
+        Ok(())
+    });
+}
