@@ -1399,24 +1399,33 @@ fn two_processes_share_a_file_mapping() {
             unsafe { libc::_exit(child_writes(fd, len, STEPS, slot)) }
         }
         child => {
+            // Every step is acknowledged whatever the parent saw, so the
+            // child always finishes; the assertions come after it is reaped.
             let deadline = Instant::now() + PATIENCE;
-            for k in 1..=STEPS {
+            let mut seen = Vec::new();
+            let mut stuck_at = None;
+            'steps: for k in 1..=STEPS {
                 while step.load(Ordering::Acquire) != k {
                     if Instant::now() > deadline {
-                        // SAFETY: `child` is our child process.
-                        unsafe { libc::kill(child, libc::SIGKILL) };
-                        panic!("the child did not make step {k}");
+                        stuck_at = Some(k);
+                        break 'steps;
                     }
                     std::hint::spin_loop();
                 }
                 // SAFETY: the byte lies in this process's own mapping.
-                let seen = unsafe { mine.add(slot(k)).read_volatile() };
-                assert_eq!(seen, k as u8, "step {k}");
+                seen.push(unsafe { mine.add(slot(k)).read_volatile() });
                 ack.store(k, Ordering::Release);
+            }
+            if stuck_at.is_some() {
+                // SAFETY: `child` is our child process.
+                unsafe { libc::kill(child, libc::SIGKILL) };
             }
             let mut status = 0;
             // SAFETY: waits for our own child.
             assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
+            assert_eq!(stuck_at, None, "the child did not make this step in time");
+            let expected: Vec<u8> = (1..=STEPS).map(|k| k as u8).collect();
+            assert_eq!(seen, expected, "what the parent saw at each step");
             assert!(libc::WIFEXITED(status), "child status {status:#x}");
             assert_eq!(libc::WEXITSTATUS(status), 0, "child failed");
         }
@@ -1445,10 +1454,11 @@ fn child_writes(fd: i32, len: usize, steps: u32, slot: impl Fn(u32) -> usize) ->
         // SAFETY: `slot(k) < len`, inside the child's mapping.
         unsafe { p.add(slot(k)).write_volatile(k as u8) };
         step.store(k, Ordering::Release);
-        let mut spins: u64 = 0;
+        let Some(deadline) = monotonic_secs().map(|now| now + PATIENCE.as_secs()) else {
+            return 5;
+        };
         while ack.load(Ordering::Acquire) != k {
-            spins += 1;
-            if spins > 1 << 34 {
+            if monotonic_secs().is_none_or(|now| now > deadline) {
                 return 3;
             }
             std::hint::spin_loop();
@@ -1461,6 +1471,18 @@ fn child_writes(fd: i32, len: usize, steps: u32, slot: impl Fn(u32) -> usize) ->
         }
     }
     0
+}
+
+/// Seconds of `CLOCK_MONOTONIC`, read without allocating or locking (for a
+/// forked child).
+fn monotonic_secs() -> Option<u64> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) } == 0;
+    ok.then(|| u64::try_from(ts.tv_sec).ok()).flatten()
 }
 
 // ---------------------------------------------------------------------------
