@@ -37,12 +37,10 @@ const AUXV_WORDS: usize = 96;
 
 /// The size of a memory page in bytes: a power of two, never 0.
 ///
-/// Found once and then cached; never panics, allocates or assumes 4096. The
-/// sources, first answer wins: a value given with [`set_page_size`];
-/// `prctl(PR_GET_AUXV)` (Linux 6.4+); `/proc/self/auxv`; and last a probe
-/// that needs neither (`msync(addr, 0, 0)` checks only the alignment of
-/// `addr`). On aarch64 kernels it is 4096, 16384 or 65536; under QEMU's user
-/// mode it is the value of `QEMU_PAGESIZE` if that is set.
+/// Found once (from [`set_page_size`], else `prctl(PR_GET_AUXV)`, else
+/// `/proc/self/auxv`, else a probe with `msync`) and then cached; never panics, allocates or assumes 4096. On
+/// aarch64 kernels it is 4096, 16384 or 65536; under QEMU's user mode it is
+/// the value of `QEMU_PAGESIZE` if that is set.
 ///
 /// ```
 /// let page = rawmap::page_size();
