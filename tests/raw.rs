@@ -1493,12 +1493,18 @@ fn fixed_noreplace_as_the_kernel_or_qemu_answers_it() {
     let _g = serial();
     let page = page_size();
     let p = anon(page);
+    // 32-bit targets map with `mmap2` (the offset, 0, is the same in its
+    // units).
+    #[cfg(target_pointer_width = "64")]
+    let sys_mmap = libc::SYS_mmap;
+    #[cfg(target_pointer_width = "32")]
+    let sys_mmap = libc::SYS_mmap2;
     // Straight to the system, bypassing rawmap's check.
     // SAFETY: asks for a new mapping at an address that is taken; whatever
     // the system does, it replaces nothing, and any mapping made is removed.
     let raw = unsafe {
         libc::syscall(
-            libc::SYS_mmap,
+            sys_mmap,
             p as usize,
             page,
             libc::PROT_READ | libc::PROT_WRITE,

@@ -43,7 +43,7 @@ fn example_binary() -> Option<PathBuf> {
 /// `qemu-aarch64` with the same page size when this test runs under QEMU.
 fn example_command(bin: &Path) -> Command {
     if common::under_qemu_user() {
-        let mut cmd = Command::new("qemu-aarch64");
+        let mut cmd = Command::new(common::qemu_user_program());
         if let Some(size) = common::qemu_pagesize() {
             cmd.env("QEMU_PAGESIZE", size.to_string());
         }
