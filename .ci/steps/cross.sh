@@ -30,19 +30,34 @@ done
 # riscv64: everything, doc tests included.
 run cargo test --target riscv64gc-unknown-linux-gnu
 
-# The sys::munlock example expects ENOMEM for the top of the address space.
-# QEMU's user mode reserves a 32-bit guest's whole 4 GiB on the host, so
-# there munlock finds memory and succeeds; a kernel (see the i686 run on
-# the host kernel below) answers ENOMEM.
+# QEMU's user mode reserves a 32-bit guest's whole 4 GiB address space on
+# the host (PROT_NONE), and passes msync, mprotect, mlock, munlock and
+# mremap to the host kernel: there, a range the guest never mapped is
+# reserved memory, not a hole. The checks below expect the kernel's answer
+# for holes (ENOMEM, or growing in place into a hole), so they cannot hold
+# under qemu-arm and qemu-i386; the i686 run on the host kernel below runs
+# them against a real kernel. QEMU 7.2 also re-reserves the wrong range when
+# mremap shrinks a mapping in place for such a guest (the pages after the
+# old end instead of after the new one), which clobbers whatever is mapped
+# next to it: the safe layer's grow-and-shrink test then dies with SIGSEGV.
+qemu32_skip=(
+  --exact
+  --skip remap_grows_and_shrinks_keeping_contents
+  --skip mlock_and_munlock_of_an_unmapped_range_are_enomem
+  --skip mprotect_errors
+  --skip mremap_errors
+  --skip mremap_grow_without_maymove_into_a_free_page_stays_in_place
+  --skip msync_unmapped_range_is_enomem
+)
 qemu32_doc_skip=(--skip sys::munlock)
 
 # Tests that start an example need it built (plain `cargo test` does that).
 run cargo build --target armv7-unknown-linux-gnueabihf --examples
-run cargo test --target armv7-unknown-linux-gnueabihf --lib --tests
+run cargo test --target armv7-unknown-linux-gnueabihf --lib --tests -- "${qemu32_skip[@]}"
 run cargo test --target armv7-unknown-linux-gnueabihf --doc -- "${qemu32_doc_skip[@]}"
 
 run cargo build --target i686-unknown-linux-musl --examples
-run cargo test --target i686-unknown-linux-musl --lib --tests
+run cargo test --target i686-unknown-linux-musl --lib --tests -- "${qemu32_skip[@]}"
 
 # i686 on the host kernel (x86_64 kernels run i386 programs through their
 # compat layer): the real mmap2, which QEMU 7.2 truncates to 32-bit byte
