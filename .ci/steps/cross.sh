@@ -25,6 +25,9 @@ fi
 targets=(riscv64gc-unknown-linux-gnu armv7-unknown-linux-gnueabihf i686-unknown-linux-musl)
 for t in "${targets[@]}"; do
   run cargo build --no-default-features --target "$t"
+  # Code under cfg(target_pointer_width = "32") or one of these
+  # architectures is linted only here.
+  run cargo clippy --target "$t" --all-targets -- -D warnings
 done
 
 # riscv64: everything, doc tests included.
