@@ -136,10 +136,12 @@ unsafe extern "C" fn start(sp: *const usize) -> ! {
     rawmap::set_page_size(page);
     let status = match run(path) {
         Ok(()) => 0,
-        Err(step) => {
-            let _ = write_all(STDERR, b"nolibc: ");
-            let _ = write_all(STDERR, step.as_bytes());
-            let _ = write_all(STDERR, b" failed\n");
+        Err(errno) => {
+            let mut digits = [0u8; 10];
+            let mut line = [0u8; 32];
+            let code = decimal(errno.into_raw().unsigned_abs(), &mut digits);
+            let len = concat(&mut line, &[b"nolibc: errno ", code, b"\n"]);
+            let _ = write_all(STDERR, line.get(..len).unwrap_or_default());
             1
         }
     };
@@ -147,41 +149,38 @@ unsafe extern "C" fn start(sp: *const usize) -> ! {
 }
 
 /// The records job. On failure, says which step failed.
-fn run(path: Path) -> Result<(), &'static str> {
+fn run(path: Path) -> Result<(), Errno> {
     // 1. Create the file and write the records with plain file I/O.
-    let fd = open(path, O_CREAT | O_TRUNC).map_err(|_| "create")?;
+    let fd = open(path, O_CREAT | O_TRUNC)?;
     for i in 0..NRECORDS {
-        write_all(fd, &record(i as u32)).map_err(|_| "write")?;
+        write_all(fd, &record(i as u32))?;
     }
 
     // 2. Read the chosen record back, print it, change it, write it back.
     let mut rec = [0u8; RECORD_SIZE];
-    seek_to_chosen(fd).map_err(|_| "lseek")?;
-    read_exact(fd, &mut rec).map_err(|_| "read")?;
-    print_record(&rec).map_err(|_| "print")?;
-    seek_to_chosen(fd).map_err(|_| "lseek")?;
-    write_all(fd, &record(CHOSEN as u32 + 100)).map_err(|_| "rewrite")?;
+    seek_to_chosen(fd)?;
+    read_exact(fd, &mut rec)?;
+    print_record(&rec)?;
+    seek_to_chosen(fd)?;
+    write_all(fd, &record(CHOSEN as u32 + 100))?;
     close(fd);
 
     // 3. Map the file, print and change the record in place, flush, unmap.
-    let fd = open(path, 0).map_err(|_| "open")?;
+    let fd = open(path, 0)?;
     // SAFETY: this program alone uses the file while it is mapped, and
     // nobody truncates it.
-    let mut map = unsafe { MmapOptions::new().len(NRECORDS * RECORD_SIZE).map_mut(fd) }
-        .map_err(|_| "mmap")?;
+    let mut map = unsafe { MmapOptions::new().len(NRECORDS * RECORD_SIZE).map_mut(fd) }?;
     let at = CHOSEN * RECORD_SIZE;
-    let mapped = map
-        .get_mut(at..at + RECORD_SIZE)
-        .ok_or("mapping length")?;
-    print_record(mapped).map_err(|_| "print")?;
+    let mapped = map.get_mut(at..at + RECORD_SIZE).ok_or(Errno::EINVAL)?;
+    print_record(mapped)?;
     concat(mapped, &[&record(CHOSEN as u32 + 200)]);
-    map.flush_async().map_err(|_| "msync")?;
-    map.unmap().map_err(|_| "munmap")?;
+    map.flush_async()?;
+    map.unmap()?;
 
     // 4. Read the record from the file once more: the change reached it.
-    seek_to_chosen(fd).map_err(|_| "lseek")?;
-    read_exact(fd, &mut rec).map_err(|_| "read back")?;
-    print_record(&rec).map_err(|_| "print")?;
+    seek_to_chosen(fd)?;
+    read_exact(fd, &mut rec)?;
+    print_record(&rec)?;
     close(fd);
     Ok(())
 }
@@ -322,10 +321,11 @@ fn close(fd: RawFd) {
 }
 
 fn exit(status: usize) -> ! {
-    // SAFETY: exit_group ends the process; nothing runs after it.
-    let _ = unsafe { syscall1(Sysno::exit_group, status) };
-    // exit_group does not return.
-    loop {}
+    // SAFETY: exit_group ends every thread of the process and never returns.
+    unsafe {
+        let _ = syscall1(Sysno::exit_group, status);
+        core::hint::unreachable_unchecked()
+    }
 }
 
 /// `memset`, which LLVM calls to zero larger buffers on aarch64 (rawmap's
