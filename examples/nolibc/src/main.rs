@@ -134,6 +134,15 @@ unsafe extern "C" fn start(sp: *const usize) -> ! {
     };
     // A missing or bad entry is ignored, and rawmap finds the size itself.
     rawmap::set_page_size(page);
+    #[cfg(feature = "panic-canary")]
+    {
+        // An index the optimiser cannot check away: a panic path survives,
+        // and the link must fail.
+        let canary = core::hint::black_box([0u8; 2]);
+        if canary[core::hint::black_box(page)] != 0 {
+            exit(3);
+        }
+    }
     let status = match run(path) {
         Ok(()) => 0,
         Err(errno) => {
