@@ -162,7 +162,11 @@ fn records_example_output() -> Option<String> {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(&bin).current_dir(dir.path()).output().unwrap();
+    let out = Command::new(&bin)
+        .current_dir(dir.path())
+        .arg(dir.path().join("records.dat"))
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "examples/records failed: {}",

@@ -79,7 +79,7 @@ for target in host aarch64-unknown-linux-musl; do
   fi
   if [ -e examples/records.rs ]; then
     dir=$work/records-$target; mkdir -p "$dir"
-    out=$(cd "$dir" && "${prefix[@]}" "$bin/records")
+    out=$(cd "$dir" && "${prefix[@]}" "$bin/records" "$dir/records.dat")
     echo "$out"
     same "records $target" "$out"
   fi
