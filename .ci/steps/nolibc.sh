@@ -81,7 +81,13 @@ for target in host aarch64-unknown-linux-musl; do
     dir=$work/records-$target; mkdir -p "$dir"
     out=$(cd "$dir" && "${prefix[@]}" "$bin/records" "$dir/records.dat")
     echo "$out"
-    same "records $target" "$out"
+    # One run of the job per layer (raw, then safe), three lines each.
+    runs=$(( $(grep -c . <<<"$out") / 3 ))
+    [ "$runs" -ge 1 ] || { echo "records printed nothing"; exit 1; }
+    want=$expected
+    for ((i = 1; i < runs; i++)); do want+=$'\n'$expected; done
+    [ "$out" = "$want" ] || { echo "records printed otherwise"; exit 1; }
+    echo "records $target: the seed's three lines, $runs time(s)"
   fi
   run "${prefix[@]}" "$bin/shared" file
   run "${prefix[@]}" "$bin/shared" anon
