@@ -16,7 +16,7 @@
 //!
 //! File I/O and exit are raw system calls through the `syscalls` crate;
 //! everything about mapping is rawmap's. Any failing call ends the program
-//! with status 1 after a one-line message on standard error.
+//! with status 1 after one line on standard error, `nolibc: errno N`.
 //!
 //! There is no panic path in the program: the panic handler calls a
 //! function that is declared but defined nowhere, so the link fails if the
@@ -157,7 +157,8 @@ unsafe extern "C" fn start(sp: *const usize) -> ! {
     exit(status)
 }
 
-/// The records job. On failure, says which step failed.
+/// The records job. On failure, the errno of the call that failed (the
+/// program exits soon after, so descriptors are left to the kernel).
 fn run(path: Path) -> Result<(), Errno> {
     // 1. Create the file and write the records with plain file I/O.
     let fd = open(path, O_CREAT | O_TRUNC)?;
