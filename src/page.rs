@@ -250,7 +250,146 @@ pub(crate) const fn round_up(n: usize, align: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+
     use super::*;
+    use std::string::String;
+
+    /// The page size libc reports (from the aux vector its startup code
+    /// saw): the independent answer every link must match where it works.
+    fn sysconf_page_size() -> usize {
+        // SAFETY: sysconf has no preconditions.
+        usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap()
+    }
+
+    /// Whether QEMU's user mode runs this test (its process keeps the
+    /// command name `qemu-<arch>`), as in `tests/common`.
+    fn under_qemu_user() -> bool {
+        if let Ok(v) = std::env::var("RAWMAP_QEMU_USER") {
+            return v == "1";
+        }
+        std::fs::read_to_string("/proc/self/comm").is_ok_and(|c| c.starts_with("qemu-"))
+    }
+
+    /// `(major, minor)` of the running kernel, from `uname`. Under QEMU's
+    /// user mode this is the host's kernel.
+    fn kernel_version() -> (u32, u32) {
+        // SAFETY: an all-zero utsname is valid; uname fills it in.
+        let mut uts: libc::utsname = unsafe { core::mem::zeroed() };
+        // SAFETY: `uts` is a valid utsname to write.
+        assert_eq!(unsafe { libc::uname(&mut uts) }, 0);
+        // SAFETY: uname NUL-terminates `release` within the array.
+        let release = unsafe { core::ffi::CStr::from_ptr(uts.release.as_ptr()) };
+        let release: String = release.to_string_lossy().into_owned();
+        let mut parts = release.split(|c: char| !c.is_ascii_digit());
+        let major = parts.next().and_then(|n| n.parse().ok()).unwrap();
+        let minor = parts.next().and_then(|n| n.parse().ok()).unwrap();
+        (major, minor)
+    }
+
+    /// `KernelPageSize` in `/proc/self/smaps`: the page size of the kernel
+    /// that really runs the code (QEMU 7.2 does not emulate this file, so
+    /// under QEMU it is the host's).
+    fn host_page_size() -> Option<usize> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let kb: usize = smaps
+            .lines()
+            .find_map(|l| l.strip_prefix("KernelPageSize:"))
+            .and_then(|rest| rest.trim().strip_suffix("kB"))
+            .and_then(|n| n.trim().parse().ok())?;
+        Some(kb * 1024)
+    }
+
+    #[test]
+    fn link_prctl() {
+        let got = from_prctl();
+        if under_qemu_user() {
+            // QEMU 7.2 does not know PR_GET_AUXV and answers EINVAL, whatever
+            // the host's kernel: the chain must go on to /proc.
+            assert_eq!(got, None);
+            let mut buf = [0usize; 4];
+            // SAFETY: PR_GET_AUXV writes at most 32 bytes into `buf`.
+            let raw = unsafe {
+                sys::prctl(
+                    PR_GET_AUXV,
+                    buf.as_mut_ptr() as usize,
+                    core::mem::size_of_val(&buf),
+                )
+            };
+            assert_eq!(raw, Err(Errno::EINVAL));
+        } else if kernel_version() >= (6, 4) {
+            assert_eq!(
+                got,
+                Some(sysconf_page_size()),
+                "kernel {:?}",
+                kernel_version()
+            );
+        } else {
+            // Before Linux 6.4 the option does not exist.
+            assert_eq!(got, None, "kernel {:?}", kernel_version());
+        }
+    }
+
+    #[test]
+    fn link_proc_auxv() {
+        let got = from_proc_auxv();
+        if std::fs::metadata("/proc/self/auxv").is_ok() {
+            // QEMU emulates this file with the guest's aux vector, so this
+            // is QEMU_PAGESIZE under QEMU, like sysconf.
+            assert_eq!(got, Some(sysconf_page_size()));
+            // SAFETY: getauxval has no preconditions.
+            let aux = unsafe { libc::getauxval(libc::AT_PAGESZ) };
+            assert_eq!(got, Some(usize::try_from(aux).unwrap()));
+        } else {
+            assert_eq!(got, None, "no /proc mounted");
+        }
+    }
+
+    #[test]
+    fn link_probe() {
+        let got = from_probe();
+        assert!(got.is_power_of_two());
+        if under_qemu_user() {
+            // QEMU passes msync to the host, which checks the alignment
+            // against its own page. With QEMU_PAGESIZE above the host's page
+            // size the probe therefore finds the host's page (4 KiB on
+            // x86_64), smaller than the page QEMU emulates: this is why the
+            // probe is the last link, after the aux vector.
+            assert_eq!(Some(got), host_page_size());
+            assert!(got <= sysconf_page_size());
+        } else {
+            assert_eq!(got, sysconf_page_size());
+            if let Some(host) = host_page_size() {
+                assert_eq!(got, host);
+            }
+        }
+    }
+
+    #[test]
+    fn chain_answers_with_its_first_link_that_knows() {
+        let expected = from_prctl()
+            .or_else(from_proc_auxv)
+            .unwrap_or_else(from_probe);
+        assert_eq!(page_size(), expected);
+        assert_eq!(page_size(), sysconf_page_size());
+    }
+
+    #[test]
+    fn read_file_reads_and_reports_missing_files() {
+        let dir = std::env::temp_dir();
+        let path = dir.join(std::format!("rawmap-read-file-{}", std::process::id()));
+        std::fs::write(&path, b"0123456789").unwrap();
+        let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        let mut buf = [0u8; 64];
+        assert_eq!(read_file(&c_path, &mut buf), Some(10));
+        assert_eq!(&buf[..10], b"0123456789");
+        // A buffer smaller than the file gets filled, no more.
+        let mut small = [0u8; 4];
+        assert_eq!(read_file(&c_path, &mut small), Some(4));
+        assert_eq!(&small, b"0123");
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(read_file(&c_path, &mut buf), None);
+    }
 
     #[test]
     fn auxv_parsing() {
