@@ -78,9 +78,16 @@ pub fn set_page_size(size: usize) {
 #[cold]
 #[inline(never)]
 fn find_page_size() -> usize {
-    let size = from_prctl()
-        .or_else(from_proc_auxv)
-        .unwrap_or_else(from_probe);
+    // Plain `match`es rather than `Option::or_else`: core's adapters bring
+    // unwinding metadata (a personality function, then `.eh_frame` for the
+    // whole program) into `panic = "abort"` builds without a libc.
+    let size = match from_prctl() {
+        Some(size) => size,
+        None => match from_proc_auxv() {
+            Some(size) => size,
+            None => from_probe(),
+        },
+    };
     PAGE_SIZE.store(size, Ordering::Relaxed);
     size
 }
@@ -88,12 +95,17 @@ fn find_page_size() -> usize {
 /// `AT_PAGESZ` from a buffer of aux vector words, if it is there and a power
 /// of two.
 fn auxv_page_size(words: &[usize]) -> Option<usize> {
-    words
-        .chunks_exact(2)
-        .take_while(|kv| kv[0] != AT_NULL)
-        .find(|kv| kv[0] == AT_PAGESZ)
-        .map(|kv| kv[1])
-        .filter(|size| size.is_power_of_two())
+    // A plain loop, for the same reason as in `find_page_size`.
+    let mut rest = words;
+    while let [key, value, tail @ ..] = rest {
+        match *key {
+            AT_NULL => break,
+            AT_PAGESZ if value.is_power_of_two() => return Some(*value),
+            AT_PAGESZ => return None,
+            _ => rest = tail,
+        }
+    }
+    None
 }
 
 /// Link 2: `prctl(PR_GET_AUXV, buf, size)` (Linux 6.4+).
@@ -109,8 +121,16 @@ pub(crate) fn from_prctl() -> Option<usize> {
         )
     }
     .ok()?;
-    let copied = (full / core::mem::size_of::<usize>()).min(AUXV_WORDS);
-    auxv_page_size(&words[..copied])
+    // The kernel answers the full size of its vector, which may be more
+    // than it copied. An `if` rather than `Ord::min`, and `get` rather than
+    // indexing: no unwinding metadata, no panic path.
+    let full_words = full / core::mem::size_of::<usize>();
+    let copied = if full_words < AUXV_WORDS {
+        full_words
+    } else {
+        AUXV_WORDS
+    };
+    auxv_page_size(words.get(..copied)?)
 }
 
 /// Link 3: `/proc/self/auxv`, through raw `openat`, `read` and `close`.
@@ -125,7 +145,8 @@ pub(crate) fn from_proc_auxv() -> Option<usize> {
         )
     };
     let filled = read_file(c"/proc/self/auxv", bytes)?;
-    auxv_page_size(&words[..filled / core::mem::size_of::<usize>()])
+    // `get` rather than indexing: no panic path, whatever `read` returned.
+    auxv_page_size(words.get(..filled / core::mem::size_of::<usize>())?)
 }
 
 /// Reads the start of the file at `path` into `buf` with raw `openat`,
@@ -165,10 +186,17 @@ fn read_file(path: &core::ffi::CStr, buf: &mut [u8]) -> Option<usize> {
 /// The system's default huge page size: the `Hugepagesize:` line of
 /// `/proc/meminfo` (in kB). `ENOSYS` where there is none (no hugetlb
 /// support, or no `/proc`).
+///
+/// Never inlined: its parser's iterator adapters carry unwinding metadata
+/// that would otherwise reach every caller of `MmapOptions::align`, and with
+/// it an `.eh_frame` section into `panic = "abort"` programs that never ask
+/// for huge pages.
+#[cold]
+#[inline(never)]
 pub(crate) fn default_huge_page_size() -> Result<usize, Errno> {
     let mut buf = [0u8; 8192];
     let n = read_file(c"/proc/meminfo", &mut buf).ok_or(Errno::ENOSYS)?;
-    parse_hugepagesize(&buf[..n]).ok_or(Errno::ENOSYS)
+    parse_hugepagesize(buf.get(..n).ok_or(Errno::ENOSYS)?).ok_or(Errno::ENOSYS)
 }
 
 /// `Hugepagesize:       2048 kB` -> 2 MiB.
@@ -177,7 +205,11 @@ fn parse_hugepagesize(meminfo: &[u8]) -> Option<usize> {
     let at = meminfo.windows(KEY.len()).position(|w| w == KEY)?;
     let mut kb: usize = 0;
     let mut digits = 0;
-    for &b in meminfo[at + KEY.len()..].iter().skip_while(|b| **b == b' ') {
+    for &b in meminfo
+        .get(at + KEY.len()..)?
+        .iter()
+        .skip_while(|b| **b == b' ')
+    {
         if !b.is_ascii_digit() {
             break;
         }
