@@ -1,6 +1,7 @@
 //! Every flag and advice value rawmap defines, compared with the `libc`
 //! crate's constant for the target the test runs on (x86_64 gnu and musl,
-//! aarch64 musl). `libc` is an independent source: its values are written
+//! aarch64 musl, riscv64gc and armv7 glibc, i686 musl). `libc` is an
+//! independent source: its values are written
 //! from the C libraries' and the kernel's headers, not from rawmap's.
 //!
 //! Where `libc` has no constant for a target, a comment says so and the
@@ -78,7 +79,8 @@ fn map_32bit_matches_libc() {
 #[test]
 fn map_32bit_bit_has_no_name_elsewhere() {
     // MAP_32BIT is x86-only; on other architectures bit 0x40 is unnamed, and
-    // Debug shows it in hex.
+    // Debug shows it in hex. (32-bit x86 too: libc defines MAP_32BIT there,
+    // but the kernel ignores it for 32-bit processes.)
     assert_eq!(
         format!("{:?}", MapFlags::from_bits_retain(0x40)),
         "MapFlags(0x40)"
