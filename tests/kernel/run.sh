@@ -3,6 +3,7 @@
 # emulation and exits with the binary's exit status.
 #
 #   tests/kernel/run.sh FLAVOUR BINARY [ARGS...]
+#   tests/kernel/run.sh FLAVOUR --prepare    (fetch the kernel, build /init)
 #
 # FLAVOUR is one of
 #   aarch64-4k    Debian's linux-image-cloud-arm64 (4 KiB pages)
@@ -16,10 +17,12 @@
 # The guest is a kernel and an initramfs holding /init (tests/kernel/init,
 # built here for the guest's architecture), the binary and its arguments;
 # /init mounts proc, sysfs, devtmpfs and a tmpfs on /tmp, runs the binary
-# with TMPDIR=/tmp, RAWMAP_REAL_KERNEL=1 and RAWMAP_KERNEL=FLAVOUR and prints its exit status on the
-# console. There is no shell, no dynamic loader and no other program: the
-# binary must be static. Environment variables named RUST_*, PROPTEST_* and
-# RAWMAP_* (except RAWMAP_QEMU_USER) are passed on to it.
+# with TMPDIR=/tmp, RAWMAP_REAL_KERNEL=1 and RAWMAP_KERNEL=FLAVOUR and
+# prints its exit status on the console. There is no shell, no dynamic
+# loader and no other program: the binary must be static. Environment
+# variables named RUST_*, PROPTEST_* and RAWMAP_* (except RAWMAP_QEMU_USER)
+# are passed on to it. The guest has 2 CPUs and 1 GiB of memory; the
+# binary's working directory is /tmp.
 #
 # Kernels are fetched with apt on first use (`apt-get download`; for arm64
 # `dpkg --add-architecture arm64` and `apt-get update` first, which need
@@ -38,6 +41,7 @@ usage() {
 flavour=$1
 binary=$2
 shift 2
+t0=$SECONDS
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache=${RAWMAP_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rawmap-kernels}
@@ -63,7 +67,8 @@ case $flavour in
     usage ;;
 esac
 
-[ -f "$binary" ] || { echo "run.sh: no such binary: $binary" >&2; exit 2; }
+[ "$binary" = --prepare ] || [ -f "$binary" ] ||
+  { echo "run.sh: no such binary: $binary" >&2; exit 2; }
 for tool in "${qemu[0]}" cpio dpkg-deb; do
   command -v "$tool" >/dev/null || {
     echo "run.sh: $tool is missing (bash .ci/steps/kernel.sh installs what is needed)" >&2
@@ -117,16 +122,34 @@ init_dir=$root/target/kernel-init
 (cd "$root" && cargo build -q --release --manifest-path tests/kernel/init/Cargo.toml \
   --target "$triple" --target-dir "$init_dir")
 init=$init_dir/$triple/release/init
+[ "$binary" != --prepare ] || exit 0
 
-# The initramfs: /init, /bin/<binary>, /rawmap/argv and /rawmap/env.
+# The initramfs: /init, the binary, /rawmap/argv and /rawmap/env. A test
+# binary cargo built in target/<triple>/<profile>/deps keeps that layout
+# (/target/deps/<binary>) beside the profile's example programs
+# (/target/examples/<name>), so tests that run an example find it where
+# cargo put it; any other binary goes to /bin.
 work=$(mktemp -d "${TMPDIR:-/tmp}/rawmap-kernel.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/root/bin" "$work/root/rawmap" "$work/root/proc" "$work/root/sys" \
-  "$work/root/dev" "$work/root/tmp"
+mkdir -p "$work/root/rawmap" "$work/root/proc" "$work/root/sys" "$work/root/dev" \
+  "$work/root/tmp"
 cp "$init" "$work/root/init"
 name=$(basename "$binary")
-cp "$binary" "$work/root/bin/$name"
-printf '%s\0' "/bin/$name" "$@" > "$work/root/rawmap/argv"
+bin_dir=$(cd "$(dirname "$binary")" && pwd)
+if [ "$(basename "$bin_dir")" = deps ]; then
+  guest_path=/target/deps/$name
+  mkdir -p "$work/root/target/deps" "$work/root/target/examples"
+  for example in "$bin_dir"/../examples/*; do
+    # The plain names only: not the hashed copies or dependency files.
+    case ${example##*/} in *.* | *-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]*) continue ;; esac
+    if [ -f "$example" ] && [ -x "$example" ]; then cp "$example" "$work/root/target/examples/"; fi
+  done
+else
+  guest_path=/bin/$name
+  mkdir -p "$work/root/bin"
+fi
+cp "$binary" "$work/root$guest_path"
+printf '%s\0' "$guest_path" "$@" > "$work/root/rawmap/argv"
 {
   env -0 | grep -zE '^(RUST_|PROPTEST_|RAWMAP_)' | grep -zvE '^RAWMAP_(QEMU_USER|KERNEL)=' || true
   printf 'RAWMAP_KERNEL=%s\0' "$flavour"
@@ -147,6 +170,7 @@ qemu_status=${PIPESTATUS[0]}
 set -e
 
 status=$(grep -a '^@@rawmap-init@@ ' "$log" | tail -n 1 | cut -d' ' -f2-)
+echo "run.sh: $name on $flavour: ${status:-no status} after $((SECONDS - t0)) s" >&2
 case $status in
   "exit "*) exit "${status#exit }" ;;
   "signal "*)
