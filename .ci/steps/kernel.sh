@@ -80,7 +80,7 @@ for f in "${flavours[@]}"; do
   t=$SECONDS
   status=0
   env "$var=$PWD/tests/kernel/run.sh $f" \
-    cargo test --target "$target" --lib --tests 2>&1 | tee "$logs/$f.log" || status=$?
+    cargo test --target "$target" --lib --tests --no-fail-fast 2>&1 | tee "$logs/$f.log" || status=$?
   secs=$((SECONDS - t))
   # One boot per test binary; libtest's summary lines give the counts.
   read -r boots passed failed_n ignored < <(awk '
