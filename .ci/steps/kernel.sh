@@ -64,10 +64,14 @@ for f in "${flavours[@]}"; do
 done
 echo "::: kernel: kernels cached and /init built in $((SECONDS - t)) s"
 t=$SECONDS
+# The example programs too: the runner puts them beside the test binary in
+# the guest, for the tests that run them (`--lib --tests` alone does not
+# build them).
 for target in aarch64-unknown-linux-musl x86_64-unknown-linux-musl; do
   cargo test --target "$target" --lib --tests --no-run
+  cargo build --target "$target" --examples
 done
-echo "::: kernel: test binaries built in $((SECONDS - t)) s"
+echo "::: kernel: test binaries and examples built in $((SECONDS - t)) s"
 
 # --- The runs -----------------------------------------------------------------
 logs=$(mktemp -d)
