@@ -169,7 +169,7 @@ timeout --foreground -k 10 "${RAWMAP_KERNEL_TIMEOUT:-900}" \
 qemu_status=${PIPESTATUS[0]}
 set -e
 
-status=$(grep -a '^@@rawmap-init@@ ' "$log" | tail -n 1 | cut -d' ' -f2-)
+status=$({ grep -a '^@@rawmap-init@@ ' "$log" || true; } | tail -n 1 | cut -d' ' -f2-)
 echo "run.sh: $name on $flavour: ${status:-no status} after $((SECONDS - t0)) s" >&2
 case $status in
   "exit "*) exit "${status#exit }" ;;
