@@ -156,10 +156,16 @@ unsafe fn libc_mmap(
     prot: Prot,
     flags: MapFlags,
 ) -> Result<*mut c_void, i32> {
+    // 32-bit targets map with `mmap2` (i686's `SYS_mmap` takes a pointer
+    // to a struct); the offset, 0, is the same in its units.
+    #[cfg(target_pointer_width = "64")]
+    let sys_mmap = libc::SYS_mmap;
+    #[cfg(target_pointer_width = "32")]
+    let sys_mmap = libc::SYS_mmap2;
     // SAFETY: the caller upholds mmap's contract.
     let ret = unsafe {
         libc::syscall(
-            libc::SYS_mmap,
+            sys_mmap,
             addr,
             len,
             prot.bits() as libc::c_long,
