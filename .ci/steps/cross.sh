@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # riscv64 and the 32-bit targets under QEMU's user mode: riscv64gc glibc
-# (qemu-riscv64), armv7 glibc (qemu-arm) and i686 musl (qemu-i386), plus
-# i686 directly on the host's x86_64 kernel when it runs 32-bit programs.
+# (qemu-riscv64), armv7 glibc (qemu-arm) and i686 musl (qemu-i386).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -38,8 +37,8 @@ run cargo test --target riscv64gc-unknown-linux-gnu
 # mremap to the host kernel: there, a range the guest never mapped is
 # reserved memory, not a hole. The checks below expect the kernel's answer
 # for holes (ENOMEM, or growing in place into a hole), so they cannot hold
-# under qemu-arm and qemu-i386; the i686 run on the host kernel below runs
-# them against a real kernel. QEMU 7.2 also re-reserves the wrong range when
+# under qemu-arm and qemu-i386; .ci/steps/real32.sh runs them against real
+# kernels. QEMU 7.2 also re-reserves the wrong range when
 # mremap shrinks a mapping in place for such a guest (the pages after the
 # old end instead of after the new one), which clobbers whatever is mapped
 # next to it: the safe layer's grow-and-shrink test then dies with SIGSEGV.
@@ -61,17 +60,6 @@ run cargo test --target armv7-unknown-linux-gnueabihf --doc -- "${qemu32_doc_ski
 
 run cargo build --target i686-unknown-linux-musl --examples
 run cargo test --target i686-unknown-linux-musl --lib --tests -- "${qemu32_skip[@]}"
+run cargo test --target i686-unknown-linux-musl --doc -- "${qemu32_doc_skip[@]}"
 
-# i686 on the host kernel (x86_64 kernels run i386 programs through their
-# compat layer): the real mmap2, which QEMU 7.2 truncates to 32-bit byte
-# offsets. Any command works as cargo's runner; `env` just runs the test.
-bin=$(cargo test --target i686-unknown-linux-musl --lib --no-run 2>&1 |
-  sed -n 's/.*Executable unittests src\/lib.rs (\(.*\))$/\1/p')
-if [ -n "$bin" ] && "$bin" --list >/dev/null 2>&1; then
-  echo "i686 on the host kernel (runner: env):"
-  CARGO_TARGET_I686_UNKNOWN_LINUX_MUSL_RUNNER=env \
-    run cargo test --target i686-unknown-linux-musl
-else
-  echo "note: this kernel does not run i386 programs; i686 doc tests under qemu-i386 only"
-  run cargo test --target i686-unknown-linux-musl --doc -- "${qemu32_doc_skip[@]}"
-fi
+# The same 32-bit tests on real kernels, skipping nothing: .ci/steps/real32.sh.
