@@ -120,6 +120,7 @@ impl MmapOptions {
     /// assert_eq!(anon.len(), 100);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub const fn new() -> Self {
         Self {
             offset: 0,
@@ -158,6 +159,7 @@ impl MmapOptions {
     /// assert!(empty.is_empty());
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn len(&mut self, len: usize) -> &mut Self {
         self.len = Some(len);
         self
@@ -399,6 +401,7 @@ impl MmapOptions {
     /// map[9] = 1;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn map_anon(&self) -> Result<MmapMut, Errno> {
         self.map_anonymous(MapFlags::PRIVATE)
     }
@@ -417,10 +420,12 @@ impl MmapOptions {
     /// assert_eq!(shared[0], 1);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn map_anon_shared(&self) -> Result<MmapMut, Errno> {
         self.map_anonymous(MapFlags::SHARED)
     }
 
+    #[inline]
     fn map_anonymous(&self, sharing: MapFlags) -> Result<MmapMut, Errno> {
         let len = self.len.unwrap_or(0);
         let flags = sharing | MapFlags::ANONYMOUS | self.flags;
@@ -448,6 +453,7 @@ impl MmapOptions {
     }
 
     /// The alignment of the mapping: the page size, or the huge page size.
+    #[inline]
     fn align(&self) -> Result<usize, Errno> {
         match self.huge {
             None => Ok(page_size()),
@@ -490,6 +496,7 @@ impl Inner {
     };
 
     /// Maps `len` bytes from byte `offset` of `fd`; `len == 0` maps nothing.
+    #[inline]
     fn new(
         len: usize,
         offset: u64,
@@ -506,10 +513,9 @@ impl Inner {
         offset.checked_add(len as u64).ok_or(Errno::EOVERFLOW)?;
         // `align` is a power of two, so the remainder fits a usize.
         let head = (offset & (align as u64 - 1)) as usize;
-        let map_len = head
-            .checked_add(len)
-            .and_then(|n| round_up(n, align))
-            .ok_or(Errno::ENOMEM)?;
+        // The kernel rounds the length up to whole (huge) pages itself, and
+        // answers ENOMEM when that overflows.
+        let map_len = head.checked_add(len).ok_or(Errno::ENOMEM)?;
         // SAFETY: a new mapping without FIXED replaces nothing. The caller of
         // the public constructor vouched for the file (see `map`).
         let base = unsafe {
@@ -522,8 +528,8 @@ impl Inner {
                 offset - head as u64,
             )
         }?;
-        // SAFETY: the kernel returned a mapping of `map_len > head` bytes at
-        // `base`, which is therefore not null, nor is `base + head`.
+        // SAFETY: the kernel returned a mapping of at least `map_len > head`
+        // bytes at `base`, which is therefore not null, nor is `base + head`.
         let ptr = unsafe { NonNull::new_unchecked(base.cast::<u8>().add(head)) };
         Ok(Inner { ptr, len, align })
     }
@@ -575,6 +581,7 @@ impl Inner {
         unsafe { slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 
+    #[inline]
     fn msync(&self, offset: usize, len: usize, flags: MsyncFlags) -> Result<(), Errno> {
         match self.checked_range(offset, len)? {
             // SAFETY: the range lies inside this mapping; msync does not change
@@ -654,6 +661,7 @@ impl Inner {
     }
 
     /// Unmaps, reporting munmap's error; `self` is left intact on error.
+    #[inline]
     fn unmap(&self) -> Result<(), Errno> {
         if self.len == 0 {
             return Ok(());
@@ -682,6 +690,7 @@ impl Inner {
 }
 
 impl Drop for Inner {
+    #[inline]
     fn drop(&mut self) {
         // Drop cannot report an error; `unmap` exists for callers who want it.
         let _ = self.unmap();
@@ -1235,6 +1244,7 @@ impl MmapMut {
     /// # Ok(()) }
     /// ```
     #[doc(alias = "msync")]
+    #[inline]
     pub fn flush(&self) -> Result<(), Errno> {
         self.inner.msync(0, self.inner.len, MsyncFlags::SYNC)
     }
@@ -1252,6 +1262,7 @@ impl MmapMut {
     /// map.flush_async()?;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn flush_async(&self) -> Result<(), Errno> {
         self.inner.msync(0, self.inner.len, MsyncFlags::ASYNC)
     }
