@@ -37,8 +37,8 @@ const AUXV_WORDS: usize = 96;
 
 /// The size of a memory page in bytes: a power of two, never 0.
 ///
-/// Found once (see the [module documentation](self) for the chain of
-/// sources) and then cached; never panics, allocates or assumes 4096. On
+/// Found once (from [`set_page_size`], else `prctl(PR_GET_AUXV)`, else
+/// `/proc/self/auxv`, else a probe with `msync`) and then cached; never panics, allocates or assumes 4096. On
 /// aarch64 kernels it is 4096, 16384 or 65536; under QEMU's user mode it is
 /// the value of `QEMU_PAGESIZE` if that is set.
 ///
