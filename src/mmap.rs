@@ -502,6 +502,7 @@ impl MmapOptions {
     /// [`align`](Self::align), unless nothing is to be mapped: an empty
     /// mapping makes no system call, not even the read of `/proc/meminfo`
     /// that `huge(None)` needs.
+    #[inline]
     fn align_for(&self, len: usize) -> Result<usize, Errno> {
         if len == 0 { Ok(1) } else { self.align() }
     }
