@@ -574,9 +574,10 @@ impl Inner {
         offset.checked_add(len as u64).ok_or(Errno::EOVERFLOW)?;
         // `align` is a power of two, so the remainder fits a usize.
         let head = (offset & (align as u64 - 1)) as usize;
-        // The kernel rounds the length up to whole (huge) pages itself, and
-        // answers ENOMEM when that overflows.
-        let map_len = head.checked_add(len).ok_or(Errno::ENOMEM)?;
+        let map_len = head
+            .checked_add(len)
+            .and_then(|n| round_up(n, align))
+            .ok_or(Errno::ENOMEM)?;
         // SAFETY: a new mapping without FIXED replaces nothing. The caller of
         // the public constructor vouched for the file (see `map`).
         let base = unsafe {
@@ -589,8 +590,8 @@ impl Inner {
                 offset - head as u64,
             )
         }?;
-        // SAFETY: the kernel returned a mapping of at least `map_len > head`
-        // bytes at `base`, which is therefore not null, nor is `base + head`.
+        // SAFETY: the kernel returned a mapping of `map_len > head` bytes at
+        // `base`, which is therefore not null, nor is `base + head`.
         let ptr = unsafe { NonNull::new_unchecked(base.cast::<u8>().add(head)) };
         Ok(Inner { ptr, len, align })
     }
