@@ -84,12 +84,13 @@ for profile in release release-z; do
     echo "records $peer+std	$profile	x86_64-unknown-linux-musl	$(stat -c %s "$bin")	$text	$data" >>"$out/sizes.tsv"
   done
 done
-# examples/nolibc: its own crate, if it exists on this branch.
+# examples/nolibc: its own crate, if it exists on this commit. It is built
+# from its own directory, so that its .cargo/config.toml (no C start files,
+# static, no build id) applies.
 if [ -f examples/nolibc/Cargo.toml ]; then
   for target in x86_64-unknown-linux-musl aarch64-unknown-linux-musl; do
-    CARGO_TARGET_DIR=$sizes/nolibc cargo build -q --release --target "$target" \
-      --manifest-path examples/nolibc/Cargo.toml
-    bin=$(find "$sizes/nolibc/$target/release" -maxdepth 1 -type f -executable | head -1)
+    (cd examples/nolibc && CARGO_TARGET_DIR=$sizes/nolibc cargo build -q --release --target "$target")
+    bin=$sizes/nolibc/$target/release/nolibc
     read -r text data _ < <(size "$bin" | tail -1)
     echo "nolibc	release	$target	$(stat -c %s "$bin")	$text	$data" >>"$out/sizes.tsv"
   done

@@ -4,7 +4,9 @@
 //! by libc's from the same round; the report is the median of those ratios
 //! over the rounds, with the quartiles.
 //!
-//! `paired [ROUNDS]` prints `group<TAB>param<TAB>peer<TAB>q1<TAB>median<TAB>q3<TAB>libc ns`.
+//! `paired [ROUNDS]` prints `clock<TAB>group<TAB>param<TAB>peer<TAB>q1<TAB>median<TAB>q3<TAB>libc ns`,
+//! `clock` being `wall` or `cpu` (this thread's user + system time, which
+//! leaves out the time spent waiting for a CPU on a busy machine).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -15,34 +17,58 @@ use rawmap_bench::SharedFile;
 /// A peer's run of one batch of `n` calls.
 type Batch<'a> = (&'static str, Box<dyn FnMut(u32) + 'a>);
 
-/// Times every peer's batch in `rounds` rounds and prints the ratios.
+/// This thread's CPU time (user + system) in seconds: unlike the wall clock,
+/// it does not run while the thread waits for a CPU that others are using.
+fn thread_cpu() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the kernel to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+/// The quartiles of `v` (sorted in place).
+fn quartiles(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    (v[n / 4], v[n / 2], v[n * 3 / 4])
+}
+
+/// Times every peer's batch in `rounds` rounds and prints the ratios, by
+/// the wall clock and by thread CPU time.
 fn compare(group: &str, param: &str, rounds: usize, batch: u32, peers: &mut [Batch<'_>]) {
-    let mut ratios = vec![Vec::with_capacity(rounds); peers.len()];
-    let mut libc_ns = Vec::with_capacity(rounds);
+    let mut ratios = [
+        vec![Vec::with_capacity(rounds); peers.len()],
+        vec![Vec::with_capacity(rounds); peers.len()],
+    ];
+    let mut libc_ns = [Vec::with_capacity(rounds), Vec::with_capacity(rounds)];
     // One warm-up round, not recorded.
     for (_, f) in peers.iter_mut() {
         f(batch);
     }
-    let mut secs = vec![0.0; peers.len()];
+    let mut secs = vec![[0.0; 2]; peers.len()];
     for round in 0..rounds {
         for k in 0..peers.len() {
             let i = (round + k) % peers.len();
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), thread_cpu());
             (peers[i].1)(batch);
-            secs[i] = t.elapsed().as_secs_f64();
+            secs[i] = [t.elapsed().as_secs_f64(), thread_cpu() - c];
         }
-        libc_ns.push(secs[0] * 1e9 / f64::from(batch));
-        for (i, s) in secs.iter().enumerate() {
-            ratios[i].push(s / secs[0]);
+        for clock in 0..2 {
+            libc_ns[clock].push(secs[0][clock] * 1e9 / f64::from(batch));
+            for (i, s) in secs.iter().enumerate() {
+                ratios[clock][i].push(s[clock] / secs[0][clock]);
+            }
         }
     }
-    libc_ns.sort_by(f64::total_cmp);
-    let libc = libc_ns[rounds / 2];
-    for (i, (peer, _)) in peers.iter().enumerate().skip(1) {
-        let r = &mut ratios[i];
-        r.sort_by(f64::total_cmp);
-        let (q1, med, q3) = (r[rounds / 4], r[rounds / 2], r[rounds * 3 / 4]);
-        println!("{group}\t{param}\t{peer}\t{q1:.3}\t{med:.3}\t{q3:.3}\t{libc:.1}");
+    for (clock, name) in ["wall", "cpu"].into_iter().enumerate() {
+        let libc = quartiles(&mut libc_ns[clock]).1;
+        for (i, (peer, _)) in peers.iter().enumerate().skip(1) {
+            let (q1, med, q3) = quartiles(&mut ratios[clock][i]);
+            println!("{name}\t{group}\t{param}\t{peer}\t{q1:.3}\t{med:.3}\t{q3:.3}\t{libc:.1}");
+        }
     }
 }
 
