@@ -92,7 +92,7 @@ if [ -f examples/nolibc/Cargo.toml ]; then
     (cd examples/nolibc && CARGO_TARGET_DIR=$sizes/nolibc cargo build -q --release --target "$target")
     bin=$sizes/nolibc/$target/release/nolibc
     read -r text data _ < <(size "$bin" | tail -1)
-    echo "nolibc	release	$target	$(stat -c %s "$bin")	$text	$data" >>"$out/sizes.tsv"
+    echo "examples/nolibc	nolibc	$target	$(stat -c %s "$bin")	$text	$data" >>"$out/sizes.tsv"
   done
 fi
 
