@@ -608,9 +608,8 @@ impl Inner {
 
     /// The one check of a sub-range `[offset, offset + len)` of the user's
     /// view: inside the mapping, or `EINVAL` before any system call. Returns
-    /// the page-aligned start and the length from there (which the kernel
-    /// rounds up to whole pages, still inside the mapping), or `None` when
-    /// the range is empty and there is nothing to do.
+    /// the range widened to whole pages (still inside the mapping), or
+    /// `None` when the range is empty and there is nothing to do.
     #[inline]
     fn checked_range(
         &self,
@@ -626,8 +625,14 @@ impl Inner {
         }
         let start = self.ptr.as_ptr() as usize + offset;
         let page_start = start & !(self.align - 1);
+        // The end is rounded up to the page too, as the kernel would round
+        // the length: the call then means the same where the kernel's pages
+        // are smaller than ours (QEMU's user mode with QEMU_PAGESIZE). It
+        // stays inside the mapping, whose kernel range ends on a page
+        // boundary, so this cannot overflow.
         let end_addr = self.ptr.as_ptr() as usize + end;
-        Ok(Some((page_start as *mut c_void, end_addr - page_start)))
+        let page_end = (end_addr + self.align - 1) & !(self.align - 1);
+        Ok(Some((page_start as *mut c_void, page_end - page_start)))
     }
 
     fn slice(&self) -> &[u8] {
