@@ -39,17 +39,21 @@ const CASES: &[Case] = &[
     ("safe_map_anon_drop/memmap2", |c| {
         b::memmap2_map(c.page, c.page)
     }),
-    // SAFETY (the four below): `raw` is a writable shared mapping of
-    // `len` bytes that only these cases use.
+    // `shared.raw` is a writable shared mapping of `shared.len` bytes that
+    // only the four raw msync cases use.
+    // SAFETY: as said above.
     ("msync_async/libc", |c| unsafe {
         b::libc_msync(c.shared.raw, c.shared.len)
     }),
+    // SAFETY: as for msync_async/libc.
     ("msync_async/rustix", |c| unsafe {
         b::rustix_msync(c.shared.raw, c.shared.len)
     }),
+    // SAFETY: as for msync_async/libc.
     ("msync_async/syscalls", |c| unsafe {
         b::syscalls_msync(c.shared.raw, c.shared.len)
     }),
+    // SAFETY: as for msync_async/libc.
     ("msync_async/rawmap", |c| unsafe {
         b::rawmap_msync(c.shared.raw, c.shared.len)
     }),

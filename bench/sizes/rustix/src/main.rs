@@ -31,11 +31,13 @@ impl records::Map for Map {
     }
     fn sync(&self) -> io::Result<()> {
         // SAFETY: the range is this mapping.
-        Ok(unsafe { rustix::mm::msync(self.0, self.1, MsyncFlags::ASYNC)? })
+        unsafe { rustix::mm::msync(self.0, self.1, MsyncFlags::ASYNC) }?;
+        Ok(())
     }
     fn unmap(self) -> io::Result<()> {
         // SAFETY: the mapping is not used after this.
-        Ok(unsafe { rustix::mm::munmap(self.0, self.1)? })
+        unsafe { rustix::mm::munmap(self.0, self.1) }?;
+        Ok(())
     }
 }
 
