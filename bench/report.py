@@ -58,7 +58,9 @@ def fmt_ic(v):
 
 p("## Instructions per call (callgrind)")
 p("")
-p("User-space instructions per call, counted by callgrind "
+p("User-space instructions per call on x86_64 (`x86_64-unknown-linux-gnu`, release "
+  "profile: the benchmark crate calls each library as any dependent crate would), "
+  "counted by callgrind "
   "(`--toggle-collect` on the measuring loop, "
   f"{n} calls minus 0 calls, minus the loop and call overhead of an empty case, "
   f"{empty:g} instructions). The syscall instruction counts as one; the kernel's "

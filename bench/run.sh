@@ -11,7 +11,8 @@
 # 5. clean build times, median of 3 (wall, and user + system CPU time)
 #
 # Raw data goes to target/bench-results/; bench/report.py turns it into the
-# report. Takes about 10 minutes on 2 cores.
+# report. Takes about 9 minutes on a fresh clone on 2 cores, 3 to 4 once
+# built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
