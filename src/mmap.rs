@@ -149,6 +149,7 @@ impl MmapOptions {
     /// assert_eq!(anon.len(), 100);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub const fn new() -> Self {
         Self {
             offset: 0,
@@ -187,6 +188,7 @@ impl MmapOptions {
     /// assert!(empty.is_empty());
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn len(&mut self, len: usize) -> &mut Self {
         self.len = Some(len);
         self
@@ -439,6 +441,7 @@ impl MmapOptions {
     /// map[9] = 1;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn map_anon(&self) -> Result<MmapMut, Errno> {
         self.map_anonymous(MapFlags::PRIVATE)
     }
@@ -457,10 +460,12 @@ impl MmapOptions {
     /// assert_eq!(shared[0], 1);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn map_anon_shared(&self) -> Result<MmapMut, Errno> {
         self.map_anonymous(MapFlags::SHARED)
     }
 
+    #[inline]
     fn map_anonymous(&self, sharing: MapFlags) -> Result<MmapMut, Errno> {
         let len = self.len.unwrap_or(0);
         let flags = sharing | MapFlags::ANONYMOUS | self.flags;
@@ -497,11 +502,13 @@ impl MmapOptions {
     /// [`align`](Self::align), unless nothing is to be mapped: an empty
     /// mapping makes no system call, not even the read of `/proc/meminfo`
     /// that `huge(None)` needs.
+    #[inline]
     fn align_for(&self, len: usize) -> Result<usize, Errno> {
         if len == 0 { Ok(1) } else { self.align() }
     }
 
     /// The alignment of the mapping: the page size, or the huge page size.
+    #[inline]
     fn align(&self) -> Result<usize, Errno> {
         match self.huge {
             None => Ok(page_size()),
@@ -550,6 +557,7 @@ impl Inner {
     };
 
     /// Maps `len` bytes from byte `offset` of `fd`; `len == 0` maps nothing.
+    #[inline]
     fn new(
         len: usize,
         offset: u64,
@@ -640,6 +648,7 @@ impl Inner {
         unsafe { slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 
+    #[inline]
     fn msync(&self, offset: usize, len: usize, flags: MsyncFlags) -> Result<(), Errno> {
         match self.checked_range(offset, len)? {
             // SAFETY: the range lies inside this mapping; msync does not change
@@ -719,6 +728,7 @@ impl Inner {
     }
 
     /// Unmaps, reporting munmap's error; `self` is left intact on error.
+    #[inline]
     fn unmap(&self) -> Result<(), Errno> {
         if self.len == 0 {
             return Ok(());
@@ -747,6 +757,7 @@ impl Inner {
 }
 
 impl Drop for Inner {
+    #[inline]
     fn drop(&mut self) {
         // Drop cannot report an error; `unmap` exists for callers who want it.
         let _ = self.unmap();
@@ -1311,6 +1322,7 @@ impl MmapMut {
     /// # Ok(()) }
     /// ```
     #[doc(alias = "msync")]
+    #[inline]
     pub fn flush(&self) -> Result<(), Errno> {
         self.inner.msync(0, self.inner.len, MsyncFlags::SYNC)
     }
@@ -1328,6 +1340,7 @@ impl MmapMut {
     /// map.flush_async()?;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn flush_async(&self) -> Result<(), Errno> {
         self.inner.msync(0, self.inner.len, MsyncFlags::ASYNC)
     }
