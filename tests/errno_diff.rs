@@ -676,7 +676,7 @@ fn generate(a: &Arena, fds: &Fds) -> Vec<Case> {
         ("P", p as u64),
         ("2^62", 1 << 62),
         ("2^63", 1 << 63),
-        ("u64::MAX-P+1", u64::MAX & !(p as u64 - 1)),
+        ("u64::MAX-P+1", !(p as u64 - 1)),
     ];
     for (fdn, fd) in fd_set {
         for (fln, flags) in file_flags {
@@ -863,9 +863,7 @@ fn generate(a: &Arena, fds: &Fds) -> Vec<Case> {
             for (pn, prot) in prots {
                 let known = if addr.1 % p != 0 {
                     Some(Err(libc::EINVAL))
-                } else if len == 0 {
-                    Some(Ok(0))
-                } else if addr.1 == a.a() && len <= 4 * p && prot <= 7 {
+                } else if len == 0 || (addr.1 == a.a() && len <= 4 * p && prot <= 7) {
                     Some(Ok(0))
                 } else if addr.1 == a.f() && len <= 2 * p && prot & 2 != 0 && prot <= 7 {
                     // shared mapping of a read-only descriptor
@@ -1187,12 +1185,12 @@ fn rawmap_and_libc_agree_on_every_errno() {
         if diff_id == Some("qemu-large-page-hint") {
             let answers = [raw, sys, lib];
             let mut rest = answers.iter().filter(|r| **r != Err(libc::ENOMEM));
-            if let Some(first) = rest.next() {
-                if !rest.all(|r| same(c, *r, *first)) {
-                    fail(format!(
-                        "QEMU hint: rawmap {raw:?}, syscall {sys:?}, libc {lib:?}"
-                    ));
-                }
+            if let Some(first) = rest.next()
+                && !rest.all(|r| same(c, *r, *first))
+            {
+                fail(format!(
+                    "QEMU hint: rawmap {raw:?}, syscall {sys:?}, libc {lib:?}"
+                ));
             }
         } else if diff_id == Some("qemu-noreplace-hint") {
             // rawmap gives the kernel's answer (checked as `known` below);
