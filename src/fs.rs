@@ -29,7 +29,8 @@ impl Mmap {
     /// # Safety
     ///
     /// As for [`MmapOptions::map`]: nobody may change or truncate the file
-    /// while the mapping lives.
+    /// while the mapping lives (touching a page past a new end of file
+    /// raises `SIGBUS`: see the test `truncated_file_raises_sigbus` in `tests/reliability.rs`).
     ///
     /// # Errors
     ///
@@ -60,7 +61,8 @@ impl MmapMut {
     /// # Safety
     ///
     /// As for [`MmapOptions::map_mut`]: nobody else may change or truncate
-    /// the file while the mapping lives.
+    /// the file while the mapping lives (touching a page past a new end of
+    /// file raises `SIGBUS`: see the test `truncated_file_raises_sigbus` in `tests/reliability.rs`).
     ///
     /// # Errors
     ///
@@ -91,7 +93,8 @@ impl MmapMut {
     /// # Safety
     ///
     /// As for [`MmapOptions::map_mut`]: nobody else may change or truncate
-    /// the file while the mapping lives.
+    /// the file while the mapping lives (touching a page past a new end of
+    /// file raises `SIGBUS`: see the test `truncated_file_raises_sigbus` in `tests/reliability.rs`).
     ///
     /// # Errors
     ///
