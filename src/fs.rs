@@ -62,7 +62,8 @@ impl MmapMut {
     ///
     /// As for [`MmapOptions::map_mut`]: nobody else may change or truncate
     /// the file while the mapping lives (touching a page past a new end of
-    /// file raises `SIGBUS`: see the test `truncated_file_raises_sigbus` in `tests/reliability.rs`).
+    /// file raises `SIGBUS`: see the test `truncated_file_raises_sigbus`
+    /// in `tests/reliability.rs`).
     ///
     /// # Errors
     ///
@@ -94,7 +95,8 @@ impl MmapMut {
     ///
     /// As for [`MmapOptions::map_mut`]: nobody else may change or truncate
     /// the file while the mapping lives (touching a page past a new end of
-    /// file raises `SIGBUS`: see the test `truncated_file_raises_sigbus` in `tests/reliability.rs`).
+    /// file raises `SIGBUS`: see the test `truncated_file_raises_sigbus`
+    /// in `tests/reliability.rs`).
     ///
     /// # Errors
     ///
