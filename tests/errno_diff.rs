@@ -420,8 +420,8 @@ const DIFFERENCES: &[Difference] = &[
         libc: None,
         qemu_only: false,
         reason: "glibc and musl refuse an offset that is not a multiple of 4096 with \
-                 EINVAL before the syscall (kernels check the same thing first, so the \
-                 answers coincide; asserted as EINVAL)",
+                 EINVAL before the syscall (a kernel checks the same thing first, so there \
+                 the answers coincide; QEMU checks the length first)",
         applies: |c, _| matches!(*c, Call::Mmap { off, .. } if off & 4095 != 0),
     },
     Difference {
