@@ -1,9 +1,10 @@
 //! The `std` feature: mapping sources from `std`'s descriptors, and opening
 //! files by path.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use crate::{MapFd, Mmap, MmapMut, MmapOptions, RawFd};
@@ -22,6 +23,10 @@ impl MapFd for BorrowedFd<'_> {
     }
 }
 
+/// `O_NONBLOCK` (the same on x86_64 and aarch64): opening a FIFO by path
+/// must not wait for a writer; for regular files it changes nothing.
+const O_NONBLOCK: i32 = 0o4000;
+
 impl Mmap {
     /// Opens the file at `path` read-only and maps all of it (`PROT_READ`,
     /// `MAP_SHARED`). The file is closed again; the mapping stays.
@@ -35,8 +40,9 @@ impl Mmap {
     /// # Errors
     ///
     /// Opening's errors (`NotFound`, `PermissionDenied`, ...), and mapping's
-    /// as an `io::Error` whose `raw_os_error()` is the errno (`ENODEV` for a
-    /// directory).
+    /// as an `io::Error` whose `raw_os_error()` is the errno (`EISDIR`, kind
+    /// `IsADirectory`, for a directory; `ENODEV` for a FIFO or a socket,
+    /// which are opened without waiting for a writer).
     ///
     /// ```
     /// # fn main() -> std::io::Result<()> {
@@ -48,7 +54,10 @@ impl Mmap {
     /// # Ok(()) }
     /// ```
     pub unsafe fn open(path: impl AsRef<Path>) -> io::Result<Mmap> {
-        let file = File::open(path)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NONBLOCK)
+            .open(path)?;
         // SAFETY: the caller promises what `map` requires.
         Ok(unsafe { MmapOptions::new().map(&file) }?)
     }
@@ -83,7 +92,11 @@ impl MmapMut {
     /// # Ok(()) }
     /// ```
     pub unsafe fn open(path: impl AsRef<Path>) -> io::Result<MmapMut> {
-        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(O_NONBLOCK)
+            .open(path)?;
         // SAFETY: the caller promises what `map_mut` requires.
         Ok(unsafe { MmapOptions::new().map_mut(&file) }?)
     }

@@ -50,6 +50,15 @@ use crate::{RawFd, sys};
 /// ```
 pub trait MapFd {
     /// The descriptor to pass to `mmap`.
+    ///
+    /// ```
+    /// use rawmap::MapFd;
+    /// use std::os::fd::AsRawFd;
+    /// let file = tempfile::tempfile()?;
+    /// assert_eq!((&file).map_fd(), file.as_raw_fd());
+    /// assert_eq!(7.map_fd(), 7);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     fn map_fd(&self) -> RawFd;
 }
 
@@ -60,29 +69,49 @@ impl MapFd for RawFd {
     }
 }
 
-/// `statx(fd, "", AT_EMPTY_PATH, STATX_SIZE)`: the size of the file open at
-/// `fd`. `statx` has the same layout on every architecture (Linux 4.11+).
+/// `statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE)`: the size of the
+/// file open at `fd`. `statx` has the same layout on every architecture
+/// (Linux 4.11+).
+///
+/// A negative `fd` is `EBADF` before any system call (`AT_FDCWD`, -100,
+/// would otherwise make `statx` describe the current directory); a
+/// directory is `EISDIR`, and a FIFO or a socket `ENODEV` (what `mmap` says
+/// of them): their "size" is no length of bytes to map.
 fn file_size(fd: RawFd) -> Result<u64, Errno> {
     const AT_EMPTY_PATH: usize = 0x1000;
+    const STATX_TYPE: usize = 0x1;
     const STATX_SIZE: usize = 0x200;
-    /// `stx_size` is at byte 40 of `struct statx`: word 5.
-    const STX_SIZE_WORD: usize = 5;
+    const S_IFMT: u16 = 0o170000;
+    const S_IFDIR: u16 = 0o040000;
+    const S_IFIFO: u16 = 0o010000;
+    const S_IFSOCK: u16 = 0o140000;
+    if fd < 0 {
+        return Err(Errno::EBADF);
+    }
     // `struct statx` is 256 bytes; u64 words give it the right alignment.
     let mut buf = [0u64; 32];
     // SAFETY: the kernel writes at most 256 bytes into `buf`; the path is an
-    // empty NUL-terminated string. `fd` is sign-extended as the kernel's
-    // `int` reading expects.
+    // empty NUL-terminated string; `fd` is not negative.
     unsafe {
         syscalls::syscall5(
             syscalls::Sysno::statx,
-            fd as isize as usize,
+            fd as usize,
             c"".as_ptr() as usize,
             AT_EMPTY_PATH,
-            STATX_SIZE,
+            STATX_TYPE | STATX_SIZE,
             buf.as_mut_ptr() as usize,
         )
     }?;
-    Ok(buf[STX_SIZE_WORD])
+    // `stx_mode` is the u16 at byte 28 (word 3, bytes 4..6); `stx_size` the
+    // u64 at byte 40 (word 5).
+    let word3 = buf[3].to_ne_bytes();
+    let mode = u16::from_ne_bytes([word3[4], word3[5]]);
+    match mode & S_IFMT {
+        S_IFDIR => return Err(Errno::EISDIR),
+        S_IFIFO | S_IFSOCK => return Err(Errno::ENODEV),
+        _ => {}
+    }
+    Ok(buf[5])
 }
 
 /// A builder of mappings, as in memmap2: set the offset, length and extra
@@ -192,10 +221,14 @@ impl MmapOptions {
     /// bytes, or of the system's default huge page size (the `Hugepagesize:`
     /// line of `/proc/meminfo`) with `None`.
     ///
-    /// The length is rounded up to whole huge pages, and the offset must be
-    /// a multiple of the huge page size. Where the system has no huge pages
-    /// reserved the kernel answers `ENOMEM`; where it has no huge page
-    /// support at all, `ENOSYS` (no default size) or `EINVAL`.
+    /// The mapping is made (and unmapped) in whole huge pages: the length is
+    /// rounded up, and a file offset is rounded down to a huge page with the
+    /// mapping showing the bytes from the offset on, as for normal pages.
+    /// Where the system has no huge pages reserved the kernel answers
+    /// `ENOMEM`; a size it does not support, or `page_bits` not larger than
+    /// a normal page (or above 63), is `EINVAL`; with `None` and no
+    /// `Hugepagesize:` in `/proc/meminfo` (no hugetlb support, or no
+    /// `/proc`), `ENOSYS`. A file not on `hugetlbfs` gives `EINVAL`.
     ///
     /// ```
     /// use rawmap::{Errno, MmapOptions};
@@ -239,16 +272,23 @@ impl MmapOptions {
     /// - nobody may truncate the file below the end of the mapping: touching
     ///   a page past the new end of file raises `SIGBUS` and kills the
     ///   process (the test `truncated_file_raises_sigbus` in
-    ///   `tests/reliability.rs` shows exactly that).
+    ///   `tests/reliability.rs` shows exactly that);
+    /// - with an explicit [`len`](Self::len), the file must already reach
+    ///   `offset + len`: the kernel does not compare the length with the
+    ///   file, so the mapping is made, and touching its pages that lie wholly
+    ///   past the end of the file raises `SIGBUS` in the same way (the bytes
+    ///   of the last, partial page past the end read as zeros). Without
+    ///   `len` the length is taken from the file and this cannot happen.
     ///
     /// # Errors
     ///
     /// `EINVAL` for an offset past the end of the file when no `len` is
     /// given; `EOVERFLOW` if `offset + len` does not fit a `u64`; `ENOMEM` if
-    /// the length rounded up to pages does not fit a `usize`; the errors of
-    /// `statx` (without `len`) and [`mmap`](crate::mmap): `EACCES` (fd not
-    /// open for reading), `ENODEV` (a directory or a file that cannot be
-    /// mapped), `EBADF`.
+    /// the length rounded up to pages does not fit a `usize`; without `len`,
+    /// `EBADF` for a negative `fd`, `EISDIR` for a directory, `ENODEV` for a
+    /// FIFO or a socket, and the errors of `statx`; the errors of [`mmap`](crate::mmap): `EACCES` (fd not
+    /// open for reading), `ENODEV` (a file that cannot be mapped, e.g. a
+    /// directory with an explicit `len`), `EBADF`.
     ///
     /// ```
     /// # fn main() -> std::io::Result<()> {
@@ -432,8 +472,15 @@ impl MmapOptions {
     fn map_anonymous(&self, sharing: MapFlags) -> Result<MmapMut, Errno> {
         let len = self.len.unwrap_or(0);
         let flags = sharing | MapFlags::ANONYMOUS | self.flags;
-        Inner::new(len, 0, Prot::READ | Prot::WRITE, flags, -1, self.align()?)
-            .map(|inner| MmapMut { inner })
+        Inner::new(
+            len,
+            0,
+            Prot::READ | Prot::WRITE,
+            flags,
+            -1,
+            self.align_for(len)?,
+        )
+        .map(|inner| MmapMut { inner })
     }
 
     fn map_file(&self, prot: Prot, sharing: MapFlags, fd: RawFd) -> Result<Inner, Errno> {
@@ -451,15 +498,28 @@ impl MmapOptions {
             prot,
             sharing | self.flags,
             fd,
-            self.align()?,
+            self.align_for(len)?,
         )
+    }
+
+    /// [`align`](Self::align), unless nothing is to be mapped: an empty
+    /// mapping makes no system call, not even the read of `/proc/meminfo`
+    /// that `huge(None)` needs.
+    fn align_for(&self, len: usize) -> Result<usize, Errno> {
+        if len == 0 { Ok(1) } else { self.align() }
     }
 
     /// The alignment of the mapping: the page size, or the huge page size.
     fn align(&self) -> Result<usize, Errno> {
         match self.huge {
             None => Ok(page_size()),
-            Some(Some(bits)) => 1usize.checked_shl(u32::from(bits)).ok_or(Errno::EINVAL),
+            // A huge page is larger than a normal page (this also refuses
+            // `Some(0)`, whose field would mean "the default size") and
+            // fits the 6-bit size field.
+            Some(Some(bits)) => match 1usize.checked_shl(u32::from(bits)) {
+                Some(size) if bits <= 63 && size > page_size() => Ok(size),
+                _ => Err(Errno::EINVAL),
+            },
             Some(None) => crate::page::default_huge_page_size(),
         }
     }
@@ -724,6 +784,18 @@ pub struct MmapError<M> {
 
 impl<M> MmapError<M> {
     /// The kernel's error.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let file = tempfile::NamedTempFile::new()?;
+    /// file.as_file().set_len(1)?;
+    /// let read_only = std::fs::File::open(file.path())?;
+    /// // SAFETY: the temporary file is private to this example.
+    /// let map = unsafe { rawmap::MmapOptions::new().map(&read_only)? };
+    /// let err = map.make_mut().unwrap_err();
+    /// assert_eq!(err.errno(), rawmap::Errno::EACCES);
+    /// # Ok(()) }
+    /// ```
     pub fn errno(&self) -> Errno {
         self.errno
     }
@@ -732,7 +804,6 @@ impl<M> MmapError<M> {
     ///
     /// ```
     /// let map = rawmap::MmapOptions::new().len(1).map_anon()?;
-    /// // SAFETY: the mapping is not used after a successful unmap.
     /// if let Err(e) = map.unmap() {
     ///     let _still_mine = e.into_mmap();
     /// }

@@ -37,8 +37,8 @@ const AUXV_WORDS: usize = 96;
 
 /// The size of a memory page in bytes: a power of two, never 0.
 ///
-/// Found once (see the [module documentation](self) for the chain of
-/// sources) and then cached; never panics, allocates or assumes 4096. On
+/// Found once (from [`set_page_size`], else `prctl(PR_GET_AUXV)`, else
+/// `/proc/self/auxv`, else a probe with `msync`) and then cached; never panics, allocates or assumes 4096. On
 /// aarch64 kernels it is 4096, 16384 or 65536; under QEMU's user mode it is
 /// the value of `QEMU_PAGESIZE` if that is set.
 ///
@@ -78,9 +78,16 @@ pub fn set_page_size(size: usize) {
 #[cold]
 #[inline(never)]
 fn find_page_size() -> usize {
-    let size = from_prctl()
-        .or_else(from_proc_auxv)
-        .unwrap_or_else(from_probe);
+    // Plain `match`es rather than `Option::or_else`: core's adapters bring
+    // unwinding metadata (a personality function, then `.eh_frame` for the
+    // whole program) into `panic = "abort"` builds without a libc.
+    let size = match from_prctl() {
+        Some(size) => size,
+        None => match from_proc_auxv() {
+            Some(size) => size,
+            None => from_probe(),
+        },
+    };
     PAGE_SIZE.store(size, Ordering::Relaxed);
     size
 }
@@ -88,12 +95,17 @@ fn find_page_size() -> usize {
 /// `AT_PAGESZ` from a buffer of aux vector words, if it is there and a power
 /// of two.
 fn auxv_page_size(words: &[usize]) -> Option<usize> {
-    words
-        .chunks_exact(2)
-        .take_while(|kv| kv[0] != AT_NULL)
-        .find(|kv| kv[0] == AT_PAGESZ)
-        .map(|kv| kv[1])
-        .filter(|size| size.is_power_of_two())
+    // A plain loop, for the same reason as in `find_page_size`.
+    let mut rest = words;
+    while let [key, value, tail @ ..] = rest {
+        match *key {
+            AT_NULL => break,
+            AT_PAGESZ if value.is_power_of_two() => return Some(*value),
+            AT_PAGESZ => return None,
+            _ => rest = tail,
+        }
+    }
+    None
 }
 
 /// Link 2: `prctl(PR_GET_AUXV, buf, size)` (Linux 6.4+).
@@ -109,8 +121,16 @@ pub(crate) fn from_prctl() -> Option<usize> {
         )
     }
     .ok()?;
-    let copied = (full / core::mem::size_of::<usize>()).min(AUXV_WORDS);
-    auxv_page_size(&words[..copied])
+    // The kernel answers the full size of its vector, which may be more
+    // than it copied. An `if` rather than `Ord::min`, and `get` rather than
+    // indexing: no unwinding metadata, no panic path.
+    let full_words = full / core::mem::size_of::<usize>();
+    let copied = if full_words < AUXV_WORDS {
+        full_words
+    } else {
+        AUXV_WORDS
+    };
+    auxv_page_size(words.get(..copied)?)
 }
 
 /// Link 3: `/proc/self/auxv`, through raw `openat`, `read` and `close`.
@@ -125,7 +145,8 @@ pub(crate) fn from_proc_auxv() -> Option<usize> {
         )
     };
     let filled = read_file(c"/proc/self/auxv", bytes)?;
-    auxv_page_size(&words[..filled / core::mem::size_of::<usize>()])
+    // `get` rather than indexing: no panic path, whatever `read` returned.
+    auxv_page_size(words.get(..filled / core::mem::size_of::<usize>())?)
 }
 
 /// Reads the start of the file at `path` into `buf` with raw `openat`,
@@ -165,10 +186,17 @@ fn read_file(path: &core::ffi::CStr, buf: &mut [u8]) -> Option<usize> {
 /// The system's default huge page size: the `Hugepagesize:` line of
 /// `/proc/meminfo` (in kB). `ENOSYS` where there is none (no hugetlb
 /// support, or no `/proc`).
+///
+/// Never inlined: its parser's iterator adapters carry unwinding metadata
+/// that would otherwise reach every caller of `MmapOptions::align`, and with
+/// it an `.eh_frame` section into `panic = "abort"` programs that never ask
+/// for huge pages.
+#[cold]
+#[inline(never)]
 pub(crate) fn default_huge_page_size() -> Result<usize, Errno> {
     let mut buf = [0u8; 8192];
     let n = read_file(c"/proc/meminfo", &mut buf).ok_or(Errno::ENOSYS)?;
-    parse_hugepagesize(&buf[..n]).ok_or(Errno::ENOSYS)
+    parse_hugepagesize(buf.get(..n).ok_or(Errno::ENOSYS)?).ok_or(Errno::ENOSYS)
 }
 
 /// `Hugepagesize:       2048 kB` -> 2 MiB.
@@ -177,7 +205,11 @@ fn parse_hugepagesize(meminfo: &[u8]) -> Option<usize> {
     let at = meminfo.windows(KEY.len()).position(|w| w == KEY)?;
     let mut kb: usize = 0;
     let mut digits = 0;
-    for &b in meminfo[at + KEY.len()..].iter().skip_while(|b| **b == b' ') {
+    for &b in meminfo
+        .get(at + KEY.len()..)?
+        .iter()
+        .skip_while(|b| **b == b' ')
+    {
         if !b.is_ascii_digit() {
             break;
         }
@@ -218,7 +250,146 @@ pub(crate) const fn round_up(n: usize, align: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+
     use super::*;
+    use std::string::String;
+
+    /// The page size libc reports (from the aux vector its startup code
+    /// saw): the independent answer every link must match where it works.
+    fn sysconf_page_size() -> usize {
+        // SAFETY: sysconf has no preconditions.
+        usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap()
+    }
+
+    /// Whether QEMU's user mode runs this test (its process keeps the
+    /// command name `qemu-<arch>`), as in `tests/common`.
+    fn under_qemu_user() -> bool {
+        if let Ok(v) = std::env::var("RAWMAP_QEMU_USER") {
+            return v == "1";
+        }
+        std::fs::read_to_string("/proc/self/comm").is_ok_and(|c| c.starts_with("qemu-"))
+    }
+
+    /// `(major, minor)` of the running kernel, from `uname`. Under QEMU's
+    /// user mode this is the host's kernel.
+    fn kernel_version() -> (u32, u32) {
+        // SAFETY: an all-zero utsname is valid; uname fills it in.
+        let mut uts: libc::utsname = unsafe { core::mem::zeroed() };
+        // SAFETY: `uts` is a valid utsname to write.
+        assert_eq!(unsafe { libc::uname(&mut uts) }, 0);
+        // SAFETY: uname NUL-terminates `release` within the array.
+        let release = unsafe { core::ffi::CStr::from_ptr(uts.release.as_ptr()) };
+        let release: String = release.to_string_lossy().into_owned();
+        let mut parts = release.split(|c: char| !c.is_ascii_digit());
+        let major = parts.next().and_then(|n| n.parse().ok()).unwrap();
+        let minor = parts.next().and_then(|n| n.parse().ok()).unwrap();
+        (major, minor)
+    }
+
+    /// `KernelPageSize` in `/proc/self/smaps`: the page size of the kernel
+    /// that really runs the code (QEMU 7.2 does not emulate this file, so
+    /// under QEMU it is the host's).
+    fn host_page_size() -> Option<usize> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let kb: usize = smaps
+            .lines()
+            .find_map(|l| l.strip_prefix("KernelPageSize:"))
+            .and_then(|rest| rest.trim().strip_suffix("kB"))
+            .and_then(|n| n.trim().parse().ok())?;
+        Some(kb * 1024)
+    }
+
+    #[test]
+    fn link_prctl() {
+        let got = from_prctl();
+        if under_qemu_user() {
+            // QEMU 7.2 does not know PR_GET_AUXV and answers EINVAL, whatever
+            // the host's kernel: the chain must go on to /proc.
+            assert_eq!(got, None);
+            let mut buf = [0usize; 4];
+            // SAFETY: PR_GET_AUXV writes at most 32 bytes into `buf`.
+            let raw = unsafe {
+                sys::prctl(
+                    PR_GET_AUXV,
+                    buf.as_mut_ptr() as usize,
+                    core::mem::size_of_val(&buf),
+                )
+            };
+            assert_eq!(raw, Err(Errno::EINVAL));
+        } else if kernel_version() >= (6, 4) {
+            assert_eq!(
+                got,
+                Some(sysconf_page_size()),
+                "kernel {:?}",
+                kernel_version()
+            );
+        } else {
+            // Before Linux 6.4 the option does not exist.
+            assert_eq!(got, None, "kernel {:?}", kernel_version());
+        }
+    }
+
+    #[test]
+    fn link_proc_auxv() {
+        let got = from_proc_auxv();
+        if std::fs::metadata("/proc/self/auxv").is_ok() {
+            // QEMU emulates this file with the guest's aux vector, so this
+            // is QEMU_PAGESIZE under QEMU, like sysconf.
+            assert_eq!(got, Some(sysconf_page_size()));
+            // SAFETY: getauxval has no preconditions.
+            let aux = unsafe { libc::getauxval(libc::AT_PAGESZ) };
+            assert_eq!(got, Some(usize::try_from(aux).unwrap()));
+        } else {
+            assert_eq!(got, None, "no /proc mounted");
+        }
+    }
+
+    #[test]
+    fn link_probe() {
+        let got = from_probe();
+        assert!(got.is_power_of_two());
+        if under_qemu_user() {
+            // QEMU passes msync to the host, which checks the alignment
+            // against its own page. With QEMU_PAGESIZE above the host's page
+            // size the probe therefore finds the host's page (4 KiB on
+            // x86_64), smaller than the page QEMU emulates: this is why the
+            // probe is the last link, after the aux vector.
+            assert_eq!(Some(got), host_page_size());
+            assert!(got <= sysconf_page_size());
+        } else {
+            assert_eq!(got, sysconf_page_size());
+            if let Some(host) = host_page_size() {
+                assert_eq!(got, host);
+            }
+        }
+    }
+
+    #[test]
+    fn chain_answers_with_its_first_link_that_knows() {
+        let expected = from_prctl()
+            .or_else(from_proc_auxv)
+            .unwrap_or_else(from_probe);
+        assert_eq!(page_size(), expected);
+        assert_eq!(page_size(), sysconf_page_size());
+    }
+
+    #[test]
+    fn read_file_reads_and_reports_missing_files() {
+        let dir = std::env::temp_dir();
+        let path = dir.join(std::format!("rawmap-read-file-{}", std::process::id()));
+        std::fs::write(&path, b"0123456789").unwrap();
+        let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        let mut buf = [0u8; 64];
+        assert_eq!(read_file(&c_path, &mut buf), Some(10));
+        assert_eq!(&buf[..10], b"0123456789");
+        // A buffer smaller than the file gets filled, no more.
+        let mut small = [0u8; 4];
+        assert_eq!(read_file(&c_path, &mut small), Some(4));
+        assert_eq!(&small, b"0123");
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(read_file(&c_path, &mut buf), None);
+    }
 
     #[test]
     fn auxv_parsing() {

@@ -1,0 +1,318 @@
+//! The `std` layer: `Mmap::open`, `MmapMut::open`, `MmapMut::create`, and
+//! each way they fail, as `std::io::Error`s with their kind and errno.
+//!
+//! The tests run one at a time ([`serial`]): some of them `fork` a child
+//! that drops root's privileges, which must not happen while other threads
+//! of this process hold locks.
+
+mod common;
+
+use std::io::{self, ErrorKind};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rawmap::{Errno, Mmap, MmapMut, MmapOptions, page_size};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[track_caller]
+fn assert_io_err(err: io::Error, kind: ErrorKind, errno: i32) {
+    assert_eq!(
+        (err.kind(), err.raw_os_error()),
+        (kind, Some(errno)),
+        "{err}"
+    );
+}
+
+/// A directory everyone may enter and read, for the tests that drop root.
+fn open_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+#[test]
+fn open_maps_the_whole_file() {
+    let _g = serial();
+    let dir = open_dir();
+    let path = dir.path().join("data");
+    let bytes: Vec<u8> = (0..3 * page_size() + 17).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &bytes).unwrap();
+    // SAFETY: the file is private to this test.
+    let map = unsafe { Mmap::open(&path) }.unwrap();
+    assert_eq!(&map[..], &bytes[..]);
+    // A read-only file is enough for Mmap::open.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    // SAFETY: as above.
+    let again = unsafe { Mmap::open(&path) }.unwrap();
+    assert_eq!(&again[..], &bytes[..]);
+    // An empty file: an empty mapping.
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    // SAFETY: as above.
+    assert!(unsafe { Mmap::open(&empty) }.unwrap().is_empty());
+}
+
+#[test]
+fn open_for_writing_reaches_the_file() {
+    let _g = serial();
+    let dir = open_dir();
+    let path = dir.path().join("data");
+    std::fs::write(&path, b"hello, file").unwrap();
+    // SAFETY: the file is private to this test.
+    let mut map = unsafe { MmapMut::open(&path) }.unwrap();
+    map[..5].copy_from_slice(b"HELLO");
+    map.flush().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"HELLO, file");
+    map[7..].copy_from_slice(b"FILE");
+    map.flush_async().unwrap();
+    drop(map);
+    assert_eq!(std::fs::read(&path).unwrap(), b"HELLO, FILE");
+}
+
+#[test]
+fn create_sets_the_length_and_truncates() {
+    let _g = serial();
+    let dir = open_dir();
+    let page = page_size();
+    let path = dir.path().join("new");
+    let len = 2 * page + 5;
+    // SAFETY: the file is private to this test.
+    let mut map = unsafe { MmapMut::create(&path, len as u64) }.unwrap();
+    assert_eq!(map.len(), len);
+    assert!(map.iter().all(|&b| b == 0));
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), len as u64);
+    map[len - 1] = 7;
+    map.flush().unwrap();
+    drop(map);
+    let on_disk = std::fs::read(&path).unwrap();
+    assert_eq!((on_disk.len(), on_disk[len - 1]), (len, 7));
+
+    // An existing, longer file is truncated and zero-filled to the length.
+    // SAFETY: as above.
+    let map = unsafe { MmapMut::create(&path, 3) }.unwrap();
+    assert_eq!(&map[..], &[0, 0, 0]);
+    assert_eq!(std::fs::read(&path).unwrap(), [0, 0, 0]);
+    drop(map);
+    // Length 0: an empty file and an empty mapping.
+    // SAFETY: as above.
+    let map = unsafe { MmapMut::create(&path, 0) }.unwrap();
+    assert!(map.is_empty());
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+}
+
+#[test]
+fn missing_files_are_not_found() {
+    let _g = serial();
+    let dir = open_dir();
+    let missing = dir.path().join("missing");
+    // SAFETY: nothing gets mapped.
+    unsafe {
+        assert_io_err(
+            Mmap::open(&missing).unwrap_err(),
+            ErrorKind::NotFound,
+            libc::ENOENT,
+        );
+        assert_io_err(
+            MmapMut::open(&missing).unwrap_err(),
+            ErrorKind::NotFound,
+            libc::ENOENT,
+        );
+        let in_missing_dir = missing.join("file");
+        let err = MmapMut::create(&in_missing_dir, 1).unwrap_err();
+        assert_io_err(err, ErrorKind::NotFound, libc::ENOENT);
+    }
+    assert!(!missing.exists());
+}
+
+#[test]
+fn directories_are_refused() {
+    let _g = serial();
+    let dir = open_dir();
+    // SAFETY: nothing gets mapped.
+    unsafe {
+        let err = Mmap::open(dir.path()).unwrap_err();
+        assert_io_err(err, ErrorKind::IsADirectory, libc::EISDIR);
+        let err = MmapMut::open(dir.path()).unwrap_err();
+        assert_io_err(err, ErrorKind::IsADirectory, libc::EISDIR);
+        let err = MmapMut::create(dir.path(), 1).unwrap_err();
+        assert_io_err(err, ErrorKind::IsADirectory, libc::EISDIR);
+    }
+}
+
+/// Runs `f` in a child made with `fork` that first gives up root (to the
+/// user and group `nobody`, 65534), and returns its exit code.
+fn as_nobody(f: impl FnOnce() -> i32) -> i32 {
+    // SAFETY: the child runs `f` and leaves with `_exit`; no other thread
+    // of this process holds a lock meanwhile (the tests run one at a time).
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        // SAFETY: changes the identity of this child only.
+        let dropped = unsafe { libc::setgid(65534) == 0 && libc::setuid(65534) == 0 };
+        let code = if dropped { f() } else { 99 };
+        // SAFETY: ends the child without the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child made above.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status), "child status {status:#x}");
+    libc::WEXITSTATUS(status)
+}
+
+/// 0 if `r` is the error PermissionDenied / EACCES; otherwise a code that
+/// says what it was.
+fn denied<T>(r: io::Result<T>) -> i32 {
+    match r {
+        Ok(_) => 1,
+        Err(e)
+            if e.kind() == ErrorKind::PermissionDenied
+                && e.raw_os_error() == Some(libc::EACCES) =>
+        {
+            0
+        }
+        Err(e) => 2 + e.raw_os_error().unwrap_or(0).min(100),
+    }
+}
+
+#[test]
+fn files_without_permission_are_denied() {
+    let _g = serial();
+    let dir = open_dir();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, b"secret").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let read_only = dir.path().join("read-only");
+    std::fs::write(&read_only, b"read only").unwrap();
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let closed_dir = dir.path().join("closed");
+    std::fs::create_dir(&closed_dir).unwrap();
+    std::fs::set_permissions(&closed_dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+
+    // Root may open all of these; an ordinary user may not.
+    let paths = (secret.clone(), read_only.clone(), closed_dir.join("new"));
+    let code = as_nobody(move || {
+        // SAFETY: nothing gets mapped.
+        unsafe {
+            let codes = [
+                denied(Mmap::open(&paths.0)),
+                denied(MmapMut::open(&paths.0)),
+                denied(MmapMut::open(&paths.1)),
+                denied(MmapMut::create(&paths.1, 4)),
+                denied(MmapMut::create(&paths.2, 4)),
+            ];
+            // Mmap::open of a readable file works for anyone.
+            let readable = Mmap::open(&paths.1).map(|m| m[..] == b"read only"[..]);
+            match codes.iter().position(|&c| c != 0) {
+                Some(i) => 10 * (i as i32 + 1) + codes[i].min(9),
+                None if readable.unwrap_or(false) => 0,
+                None => 60,
+            }
+        }
+    });
+    assert_eq!(code, 0, "child reported {code}");
+    // Nothing was created or changed.
+    assert!(!closed_dir.join("new").exists());
+    assert_eq!(std::fs::read(&read_only).unwrap(), b"read only");
+}
+
+#[test]
+fn read_only_descriptor_mapped_writable_is_denied() {
+    let _g = serial();
+    let dir = open_dir();
+    let path = dir.path().join("data");
+    std::fs::write(&path, b"data").unwrap();
+    let ro = std::fs::File::open(&path).unwrap();
+    fn map_mut(file: &std::fs::File) -> io::Result<MmapMut> {
+        // SAFETY: the file is private to this test.
+        Ok(unsafe { MmapOptions::new().map_mut(file) }?)
+    }
+    // This fails even for root: the kernel checks the descriptor's mode.
+    assert_io_err(
+        map_mut(&ro).unwrap_err(),
+        ErrorKind::PermissionDenied,
+        libc::EACCES,
+    );
+    // A copy-on-write mapping needs no write access.
+    // SAFETY: as above.
+    let mut copy = unsafe { MmapOptions::new().map_copy(&ro) }.unwrap();
+    copy[0] = b'D';
+    assert_eq!(&copy[..], b"Data");
+    assert_eq!(std::fs::read(&path).unwrap(), b"data");
+    // A write-only descriptor cannot be mapped at all.
+    let wo = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    // SAFETY: nothing gets mapped.
+    let err = unsafe { MmapOptions::new().map(&wo) }.unwrap_err();
+    assert_eq!(err, Errno::EACCES);
+}
+
+#[test]
+fn errno_converts_into_io_error() {
+    let _g = serial();
+    for (errno, kind) in [
+        (Errno::EINVAL, ErrorKind::InvalidInput),
+        (Errno::ENOMEM, ErrorKind::OutOfMemory),
+        (Errno::EACCES, ErrorKind::PermissionDenied),
+        (Errno::ENOENT, ErrorKind::NotFound),
+        (Errno::EISDIR, ErrorKind::IsADirectory),
+    ] {
+        let e = io::Error::from(errno);
+        assert_eq!((e.kind(), e.raw_os_error()), (kind, Some(errno.into_raw())));
+    }
+    // `?` in an io::Result function.
+    fn offset_past_end(path: &Path) -> io::Result<Mmap> {
+        let file = std::fs::File::open(path)?;
+        // SAFETY: the file is private to this test.
+        Ok(unsafe { MmapOptions::new().offset(100).map(&file) }?)
+    }
+    let dir = open_dir();
+    let path = dir.path().join("short");
+    std::fs::write(&path, b"short").unwrap();
+    let err = offset_past_end(&path).unwrap_err();
+    assert_io_err(err, ErrorKind::InvalidInput, libc::EINVAL);
+}
+
+#[test]
+fn std_descriptors_are_mapping_sources() {
+    let _g = serial();
+    use std::os::fd::{AsFd, AsRawFd};
+    let mut file = tempfile::tempfile().unwrap();
+    io::Write::write_all(&mut file, b"fd kinds").unwrap();
+    let opts = MmapOptions::new();
+    // SAFETY: the temporary file is private to this test.
+    unsafe {
+        assert_eq!(&opts.map(&file).unwrap()[..], b"fd kinds");
+        assert_eq!(&opts.map(file.as_fd()).unwrap()[..], b"fd kinds");
+        assert_eq!(&opts.map(file.as_raw_fd()).unwrap()[..], b"fd kinds");
+        let owned = file.try_clone().unwrap().into();
+        let owned: std::os::fd::OwnedFd = owned;
+        assert_eq!(&opts.map(&owned).unwrap()[..], b"fd kinds");
+        // Unsized AsFd types work through `&T` too.
+        let dynamic: &dyn AsFd = &file;
+        assert_eq!(&opts.map(dynamic).unwrap()[..], b"fd kinds");
+    }
+}
+
+#[test]
+fn fifos_are_refused_without_waiting() {
+    let _g = serial();
+    let dir = open_dir();
+    let fifo = dir.path().join("fifo");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
+    // Opening a FIFO for reading alone would wait for a writer: it must not.
+    // SAFETY: nothing gets mapped.
+    unsafe {
+        let err = Mmap::open(&fifo).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENODEV), "{err}");
+        let err = MmapMut::open(&fifo).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENODEV), "{err}");
+    }
+}
