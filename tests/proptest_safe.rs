@@ -520,13 +520,11 @@ fn range_operations_never_touch_outside_the_mapping() {
         // At least one byte, and the last page still in use.
         let tail = c.tail.min(c.pages * p - c.head - 1);
         let len = c.pages * p - c.head - tail;
-        // SAFETY: `mid..mid + pages * p` is one mapping of normal pages,
-        // readable and writable, owned by nothing else; `mid + head` rounded
-        // down and `mid + head + len` rounded up give exactly that range.
-        // The file is 16 pages long and the mapping never grows past it.
-        let mut state = Some(State::Mut(unsafe {
-            MmapMut::from_raw((mid + c.head) as *mut u8, len)
-        }));
+        // SAFETY: `mid + head` rounded down to `mid + head + len` rounded up
+        // is exactly one rw mapping of normal pages that nothing else owns.
+        // (The file has 16 pages, more than the mapping ever grows to.)
+        let first = unsafe { MmapMut::from_raw((mid + c.head) as *mut u8, len) };
+        let mut state = Some(State::Mut(first));
 
         // Advice on part of the mapping can split it into several kernel
         // mappings (VMAs), which mremap refuses with EFAULT afterwards.

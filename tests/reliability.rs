@@ -330,11 +330,12 @@ unsafe fn spawn_raw_thread(
         | libc::CLONE_THREAD
         | libc::CLONE_SYSVSEM) as usize;
     let ret: isize;
-    // SAFETY: clone(flags, stack, 0, 0, 0). The parent gets the tid (or
-    // -errno) back in the return register; the child starts on its own
-    // stack with the caller's registers, calls `f(arg)` and exits, never
-    // coming back into Rust code here.
+    // clone(flags, stack, 0, 0, 0): the parent gets the tid (or -errno) back
+    // in the return register; the child starts on its own stack with the
+    // caller's registers, calls `f(arg)` and exits, never coming back into
+    // Rust code here.
     #[cfg(target_arch = "x86_64")]
+    // SAFETY: as just said; rcx and r11 are the registers syscall clobbers.
     unsafe {
         core::arch::asm!(
             "syscall",
