@@ -9,8 +9,10 @@
 //!    change the guards' contents or protection, answer `EINVAL` exactly for
 //!    ranges outside the mapping, and never crash.
 //!
-//! Cases per property: 2000 on a kernel, 500 under QEMU's user mode (slower
-//! by one to two orders of magnitude); `PROPTEST_CASES` overrides both.
+//! Cases per property: 2000 on this machine's kernel, 500 under emulation
+//! (QEMU's user mode, or the real-kernel runner's full-system emulation),
+//! which is slower by one to two orders of magnitude; `PROPTEST_CASES`
+//! overrides both.
 
 mod common;
 
@@ -31,7 +33,13 @@ fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(if common::under_qemu_user() { 500 } else { 2000 })
+        .unwrap_or(
+            if common::under_qemu_user() || common::under_real_kernel_runner() {
+                500
+            } else {
+                2000
+            },
+        )
 }
 
 fn config() -> Config {

@@ -1,14 +1,15 @@
 //! Reliability under faults and load, with numbers:
 //!
 //! - nothing flushed is lost when the writer is killed with `SIGKILL` (100
-//!   kills on a kernel, 20 under QEMU's user mode);
+//!   kills on this machine's kernel, 20 under emulation: QEMU's user mode or
+//!   the real-kernel runner);
 //! - 4 processes × 4 threads share one file mapping and count 100 000
 //!   increments exactly;
 //! - touching a page past the end of a truncated file kills only the process
 //!   that touched it, with `SIGBUS` (the reason the file constructors are
 //!   `unsafe`);
-//! - map/drop cycles (100 000 on a kernel, 50 000 under QEMU) leak no
-//!   mapping, no address space and no descriptor.
+//! - map/drop cycles (100 000 on this machine's kernel, 50 000 under
+//!   emulation) leak no mapping, no address space and no descriptor.
 //!
 //! Children are made with `fork` (the test binary may run under QEMU, where
 //! it cannot simply be spawned again). The harness is multi-threaded, so a
@@ -183,7 +184,9 @@ fn record_writer(fd: i32, records: usize, report_fd: i32) -> i32 {
 #[test]
 fn nothing_flushed_is_lost_under_sigkill() {
     let _serial = one_at_a_time();
-    let qemu = common::under_qemu_user();
+    // Fewer under emulation: QEMU's user mode, or the real-kernel runner's
+    // full-system emulation.
+    let qemu = common::under_qemu_user() || common::under_real_kernel_runner();
     let kills = if qemu { 20 } else { 100 };
     let records = 1 << 14;
     let (mut rng, seed) = Rng::from_env_or_clock();
@@ -854,7 +857,10 @@ fn one_cycle(i: u64, ro: i32, rw: i32, p: usize) -> i32 {
 fn map_drop_cycles_leak_nothing() {
     let _serial = one_at_a_time();
     let qemu = common::under_qemu_user();
-    let cycles: u64 = if qemu { 50_000 } else { 100_000 };
+    // Fewer under emulation (QEMU's user mode, or the real-kernel runner's
+    // full-system emulation).
+    let emulated = qemu || common::under_real_kernel_runner();
+    let cycles: u64 = if emulated { 50_000 } else { 100_000 };
     let warmup = 1_000;
     let p = page_size();
     let file = tempfile::NamedTempFile::new().unwrap();
