@@ -456,7 +456,13 @@ fn many_writers_count_exactly() {
     // remembers every thread of the parent: forking from the newest thread
     // keeps the numbers apart (forking from an older one makes QEMU abort
     // with `qemu_plugin_vcpu_init_hook: assertion failed`). No other thread
-    // starts meanwhile: every test here holds ONE_AT_A_TIME.
+    // starts meanwhile: every test here holds ONE_AT_A_TIME, so no other
+    // test can finish and make the harness start a new one; the pause lets
+    // the harness start the one it may have started for the test that
+    // finished just before this one.
+    if common::under_qemu_user() {
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let base_addr = base as usize;
     let statuses = std::thread::spawn(move || {
         let base = base_addr as *mut u8;
