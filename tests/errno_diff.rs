@@ -400,6 +400,14 @@ const LIBC: Libc = if cfg!(target_env = "musl") {
     Libc::Glibc
 };
 
+/// The unit glibc and musl check an mmap offset against (their `mmap2`
+/// unit on 32-bit targets), whatever the page size.
+const LIBC_OFFSET_UNIT: u64 = 4096;
+
+/// The page size of the x86_64 host QEMU's user mode runs on; guest pages
+/// above it bring out QEMU's large-page quirks (DESIGN.md).
+const QEMU_HOST_PAGE: usize = 4096;
+
 /// An expected difference: where the C library (or QEMU's user mode) does
 /// not simply pass the arguments to the kernel. `applies` picks the
 /// combinations; `libc_expect` says what the C library answers there, given
@@ -424,7 +432,7 @@ const DIFFERENCES: &[Difference] = &[
         reason: "glibc and musl refuse an offset that is not a multiple of 4096 with \
                  EINVAL before the syscall (a kernel checks the same thing first, so there \
                  the answers coincide; QEMU checks the length first)",
-        applies: |c, _| matches!(*c, Call::Mmap { off, .. } if off & 4095 != 0),
+        applies: |c, _| matches!(*c, Call::Mmap { off, .. } if off % LIBC_OFFSET_UNIT != 0),
     },
     Difference {
         id: "musl-mmap-len",
@@ -432,7 +440,7 @@ const DIFFERENCES: &[Difference] = &[
         qemu_only: false,
         reason: "musl's mmap answers ENOMEM for len >= PTRDIFF_MAX before the syscall, \
                  where the kernel may first find EBADF, EINVAL, ...",
-        applies: |c, _| matches!(*c, Call::Mmap { len, off, .. } if off & 4095 == 0 && len >= isize::MAX as usize),
+        applies: |c, _| matches!(*c, Call::Mmap { len, off, .. } if off % LIBC_OFFSET_UNIT == 0 && len >= isize::MAX as usize),
     },
     Difference {
         id: "musl-mremap-len",
@@ -477,11 +485,12 @@ const DIFFERENCES: &[Difference] = &[
         reason: "QEMU's user mode answers EINVAL to every MAP_SHARED_VALIDATE, where a \
                  kernel maps or answers EOPNOTSUPP for an unknown flag: rawmap and the C \
                  library both give EINVAL",
-        // (with pages above 4K, QEMU looks at the descriptor, and at the
-        // offset against the file's size, first)
+        // (with pages above 4K, QEMU looks at the descriptor, at the offset
+        // against the file's size and at an address hint first)
         applies: |c, a| {
-            matches!(*c, Call::Mmap { flags, fd, off, .. }
+            matches!(*c, Call::Mmap { addr, flags, fd, off, .. }
                 if flags & 3 == 3
+                    && (a.p == QEMU_HOST_PAGE || addr == 0)
                     && (flags & MapFlags::ANONYMOUS.bits() != 0
                         || (fd >= 0 && fd != a.closed_fd && off == 0)))
         },
@@ -506,7 +515,7 @@ const DIFFERENCES: &[Difference] = &[
         reason: "QEMU's user mode with pages above 4K fails mmap with an address hint \
                  erratically (ENOMEM); the answers that are not ENOMEM agree",
         applies: |c, a| {
-            a.p > 4096
+            a.p > QEMU_HOST_PAGE
                 && matches!(*c, Call::Mmap { addr, flags, .. }
                     if addr != 0 && flags & (MapFlags::FIXED | MapFlags::FIXED_NOREPLACE).bits() == 0)
         },
@@ -1360,7 +1369,7 @@ fn rawmap_and_libc_agree_on_every_errno() {
     for (d, (n, differ)) in DIFFERENCES.iter().zip(&hits) {
         let active = (d.libc.is_none() || d.libc == Some(LIBC))
             && (!d.qemu_only || qemu)
-            && (d.id != "qemu-large-page-hint" || p > 4096);
+            && (d.id != "qemu-large-page-hint" || p > QEMU_HOST_PAGE);
         if active {
             let _ = writeln!(out, "    {:24} {n:4} / {differ:4}  {}", d.id, d.reason);
         }
@@ -1374,7 +1383,7 @@ fn rawmap_and_libc_agree_on_every_errno() {
     for (d, (n, differ)) in DIFFERENCES.iter().zip(&hits) {
         let active = (d.libc.is_none() || d.libc == Some(LIBC))
             && (!d.qemu_only || qemu)
-            && (d.id != "qemu-large-page-hint" || p > 4096);
+            && (d.id != "qemu-large-page-hint" || p > QEMU_HOST_PAGE);
         if active {
             assert!(*n > 0, "difference {} never exercised", d.id);
             // (under QEMU, the kernel's use of the hint that shows musl's
