@@ -484,6 +484,7 @@ fn range_operations_never_touch_outside_the_mapping() {
     file.set_len(16 * p as u64).unwrap();
     let ran = Cell::new((0u32, 0u32, 0u32));
     let guard_pattern = vec![GUARD_BYTE; p];
+    let qemu_large_pages = common::under_qemu_user() && p > SMALLEST_PAGE;
 
     let mut runner = TestRunner::new(config());
     let result = runner.run(&ops_case(p), |c| {
@@ -665,7 +666,15 @@ fn range_operations_never_touch_outside_the_mapping() {
                         && r == Err(Errno::EFAULT)
                         && *new_len != 0
                         && *new_len != usize::MAX;
-                    if !split_refusal {
+                    // QEMU's user mode with pages above 4K fails to place a
+                    // moved mapping now and then, as it does address hints
+                    // (DESIGN.md).
+                    let qemu_placement = qemu_large_pages
+                        && grows
+                        && *may_move
+                        && want == Ok(())
+                        && r == Err(Errno::ENOMEM);
+                    if !split_refusal && !qemu_placement {
                         prop_assert_eq!(r, want, "{:?}", op);
                     }
                     if r.is_ok() {
