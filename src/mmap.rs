@@ -149,6 +149,7 @@ impl MmapOptions {
     /// assert_eq!(anon.len(), 100);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub const fn new() -> Self {
         Self {
             offset: 0,
@@ -187,6 +188,7 @@ impl MmapOptions {
     /// assert!(empty.is_empty());
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn len(&mut self, len: usize) -> &mut Self {
         self.len = Some(len);
         self
@@ -447,6 +449,7 @@ impl MmapOptions {
     /// map[9] = 1;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn map_anon(&self) -> Result<MmapMut, Errno> {
         self.map_anonymous(MapFlags::PRIVATE)
     }
@@ -465,10 +468,12 @@ impl MmapOptions {
     /// assert_eq!(shared[0], 1);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn map_anon_shared(&self) -> Result<MmapMut, Errno> {
         self.map_anonymous(MapFlags::SHARED)
     }
 
+    #[inline]
     fn map_anonymous(&self, sharing: MapFlags) -> Result<MmapMut, Errno> {
         let len = self.len.unwrap_or(0);
         let flags = sharing | MapFlags::ANONYMOUS | self.flags;
@@ -505,11 +510,13 @@ impl MmapOptions {
     /// [`align`](Self::align), unless nothing is to be mapped: an empty
     /// mapping makes no system call, not even the read of `/proc/meminfo`
     /// that `huge(None)` needs.
+    #[inline]
     fn align_for(&self, len: usize) -> Result<usize, Errno> {
         if len == 0 { Ok(1) } else { self.align() }
     }
 
     /// The alignment of the mapping: the page size, or the huge page size.
+    #[inline]
     fn align(&self) -> Result<usize, Errno> {
         match self.huge {
             None => Ok(page_size()),
@@ -558,6 +565,7 @@ impl Inner {
     };
 
     /// Maps `len` bytes from byte `offset` of `fd`; `len == 0` maps nothing.
+    #[inline]
     fn new(
         len: usize,
         offset: u64,
@@ -608,9 +616,8 @@ impl Inner {
 
     /// The one check of a sub-range `[offset, offset + len)` of the user's
     /// view: inside the mapping, or `EINVAL` before any system call. Returns
-    /// the page-aligned start and the length from there (which the kernel
-    /// rounds up to whole pages, still inside the mapping), or `None` when
-    /// the range is empty and there is nothing to do.
+    /// the range widened to whole pages (still inside the mapping), or
+    /// `None` when the range is empty and there is nothing to do.
     #[inline]
     fn checked_range(
         &self,
@@ -626,8 +633,14 @@ impl Inner {
         }
         let start = self.ptr.as_ptr() as usize + offset;
         let page_start = start & !(self.align - 1);
+        // The end is rounded up to the page too, as the kernel would round
+        // the length: the call then means the same where the kernel's pages
+        // are smaller than ours (QEMU's user mode with QEMU_PAGESIZE). It
+        // stays inside the mapping, whose kernel range ends on a page
+        // boundary, so this cannot overflow.
         let end_addr = self.ptr.as_ptr() as usize + end;
-        Ok(Some((page_start as *mut c_void, end_addr - page_start)))
+        let page_end = (end_addr + self.align - 1) & !(self.align - 1);
+        Ok(Some((page_start as *mut c_void, page_end - page_start)))
     }
 
     fn slice(&self) -> &[u8] {
@@ -643,6 +656,7 @@ impl Inner {
         unsafe { slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 
+    #[inline]
     fn msync(&self, offset: usize, len: usize, flags: MsyncFlags) -> Result<(), Errno> {
         match self.checked_range(offset, len)? {
             // SAFETY: the range lies inside this mapping; msync does not change
@@ -722,6 +736,7 @@ impl Inner {
     }
 
     /// Unmaps, reporting munmap's error; `self` is left intact on error.
+    #[inline]
     fn unmap(&self) -> Result<(), Errno> {
         if self.len == 0 {
             return Ok(());
@@ -750,6 +765,7 @@ impl Inner {
 }
 
 impl Drop for Inner {
+    #[inline]
     fn drop(&mut self) {
         // Drop cannot report an error; `unmap` exists for callers who want it.
         let _ = self.unmap();
@@ -1314,6 +1330,7 @@ impl MmapMut {
     /// # Ok(()) }
     /// ```
     #[doc(alias = "msync")]
+    #[inline]
     pub fn flush(&self) -> Result<(), Errno> {
         self.inner.msync(0, self.inner.len, MsyncFlags::SYNC)
     }
@@ -1331,6 +1348,7 @@ impl MmapMut {
     /// map.flush_async()?;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn flush_async(&self) -> Result<(), Errno> {
         self.inner.msync(0, self.inner.len, MsyncFlags::ASYNC)
     }

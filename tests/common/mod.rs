@@ -44,3 +44,16 @@ pub fn environment() -> &'static str {
         "native kernel"
     }
 }
+
+/// The running kernel's version as (major, minor), from
+/// `/proc/sys/kernel/osrelease` (e.g. "6.1.0-28-cloud-arm64" -> (6, 1)).
+/// Under QEMU's user mode this is the host kernel's.
+pub fn kernel_version() -> (u32, u32) {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .expect("/proc/sys/kernel/osrelease is readable");
+    let mut parts = release
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().expect("a version number"));
+    (parts.next().unwrap(), parts.next().unwrap())
+}

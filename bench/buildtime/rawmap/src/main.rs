@@ -1,0 +1,3 @@
+fn main() {
+    println!("{}", rawmap::page_size());
+}

@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+"""Turns the raw data of bench/run.sh (a directory) into bench/RESULTS.md (stdout)."""
+
+import json
+import os
+import statistics
+import sys
+
+out = sys.argv[1]
+
+
+def tsv(name):
+    path = os.path.join(out, name)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.rstrip("\n").split("\t") for line in f if line.strip()]
+
+
+machine = dict(tsv("machine.tsv"))
+targets = []  # (target, figure, met)
+lines = []
+p = lines.append
+
+p("# Benchmark results")
+p("")
+p(f"Measured {machine['date']} on {machine['cpu']}, {machine['nproc']} CPUs, "
+  f"Linux {machine['kernel']}; {machine['rustc']}, {machine['valgrind']}; "
+  f"load average at the start {machine['load']}; commit {machine['commit']}. "
+  f"The whole of `bash bench/run.sh` took {machine['total']} s.")
+p("")
+
+# --- 1. instruction counts ----------------------------------------------------
+counts = {}
+for case, full, zero, n in tsv("icount.tsv"):
+    counts[case] = (int(full) - int(zero)) / int(n)
+empty = counts.pop("empty/none")
+per_call = {k: v - empty for k, v in counts.items()}
+
+PEERS = ["syscalls", "rawmap", "rustix", "libc", "memmap2"]
+ROWS = [
+    ("raw `mmap` (1 page, anon, RW, private) + touch + `munmap`", "mmap_touch_munmap"),
+    ("raw `msync(MS_ASYNC)` on a dirty 1-page shared file mapping (+ the store)", "msync_async"),
+    ("safe `MmapOptions::new().len(page).map_anon()` + touch + drop", "safe_map_anon_drop"),
+    ("safe `MmapMut::flush_async()` (+ the store)", "safe_flush_async"),
+    ("`page_size()` after the first call (libc: `sysconf`)", "page_size"),
+]
+
+
+def ic(group, peer):
+    v = per_call.get(f"{group}/{peer}")
+    return None if v is None else v
+
+
+def fmt_ic(v):
+    return "–" if v is None else f"{v:g}"
+
+
+p("## Instructions per call (callgrind)")
+p("")
+p("User-space instructions per call on x86_64 (`x86_64-unknown-linux-gnu`, release "
+  "profile: the benchmark crate calls each library as any dependent crate would), "
+  "counted by callgrind "
+  "(`--toggle-collect` on the measuring loop, "
+  f"{n} calls minus 0 calls, minus the loop and call overhead of an empty case, "
+  f"{empty:g} instructions). The syscall instruction counts as one; the kernel's "
+  "work is not counted. Safe-layer rows: rawmap's `MmapOptions`/`MmapMut` "
+  "in the rawmap column, memmap2's in the memmap2 column.")
+p("")
+p("| case | " + " | ".join(PEERS) + " |")
+p("| --- |" + " ---: |" * len(PEERS))
+for label, group in ROWS:
+    p(f"| {label} | " + " | ".join(fmt_ic(ic(group, peer)) for peer in PEERS) + " |")
+p("")
+
+raw_floor = ic("mmap_touch_munmap", "syscalls")
+for group, name in [("mmap_touch_munmap", "mmap+munmap"), ("msync_async", "msync")]:
+    r, f = ic(group, "rawmap"), ic(group, "syscalls")
+    targets.append((f"raw {name} within 2 instructions of the `syscalls` floor",
+                    f"rawmap {r:g}, floor {f:g}", r - f <= 2))
+safe, glibc = ic("safe_map_anon_drop", "rawmap"), ic("mmap_touch_munmap", "libc")
+targets.append(("safe `map_anon` + drop at or below glibc's raw `mmap` + `munmap`",
+                f"rawmap safe {safe:g}, glibc raw {glibc:g}, memmap2 "
+                f"{ic('safe_map_anon_drop', 'memmap2'):g}", safe <= glibc))
+fl, glibc_ms = ic("safe_flush_async", "rawmap"), ic("msync_async", "libc")
+targets.append(("safe `flush_async` at or below glibc's raw `msync`",
+                f"rawmap safe {fl:g}, glibc raw {glibc_ms:g}, memmap2 "
+                f"{ic('safe_flush_async', 'memmap2'):g}", fl <= glibc_ms))
+
+# --- 2. wall times ---------------------------------------------------------------
+bench = {}  # (group, param) -> peer -> (median ns, lo, hi)
+cdir = os.path.join(out, "criterion")
+for dirpath, _, files in os.walk(cdir):
+    if os.path.basename(dirpath) != "new" or "benchmark.json" not in files:
+        continue
+    with open(os.path.join(dirpath, "benchmark.json")) as f:
+        meta = json.load(f)
+    with open(os.path.join(dirpath, "estimates.json")) as f:
+        est = json.load(f)["median"]
+    ci = est["confidence_interval"]
+    key = (meta["group_id"], meta.get("value_str") or "")
+    bench.setdefault(key, {})[meta["function_id"]] = (
+        est["point_estimate"], ci["lower_bound"], ci["upper_bound"])
+
+WALL_PEERS = ["syscalls", "rawmap", "rustix", "rawmap_safe", "memmap2"]
+GROUP_LABEL = {
+    "map_touch_all": "map + touch every page + unmap, {} page(s)",
+    "map_touch_first": "map + touch first byte + unmap, {} pages",
+    "msync_async": "`msync(MS_ASYNC)` on a dirty page",
+    "page_size": "`page_size()` after the first call",
+}
+ORDER = ["map_touch_all", "map_touch_first", "msync_async", "page_size"]
+
+
+def human(ns):
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns:.1f} ns"
+
+
+p("## Wall time, as ratios to libc (criterion)")
+p("")
+p("On a shared machine the drift between one benchmark and the next is larger "
+  "than criterion's confidence intervals, which only cover the noise within a "
+  "benchmark; the interleaved rounds below are the check on this table.")
+p("")
+p("Medians from one `cargo bench -p rawmap-bench` run, each peer divided by libc's "
+  "median from the same run (below 1 is faster). `rawmap_safe` and `memmap2` are "
+  "the safe layers (`map_anon` + drop, `flush_async`). In brackets: the ratio's "
+  "range from the two medians' 95% confidence intervals; a ratio above 1 whose "
+  "range stays above 1 is slower than libc beyond noise (marked **bold**).")
+p("")
+p("| case | libc | " + " | ".join(WALL_PEERS) + " |")
+p("| --- | ---: |" + " ---: |" * len(WALL_PEERS))
+slower = []
+for group in ORDER:
+    keys = sorted((k for k in bench if k[0] == group), key=lambda k: int(k[1] or 0))
+    for key in keys:
+        row = bench[key]
+        if "libc" not in row:
+            continue
+        base, blo, bhi = row["libc"]
+        cells = []
+        for peer in WALL_PEERS:
+            if peer not in row:
+                cells.append("–")
+                continue
+            med, lo, hi = row[peer]
+            ratio, rlo, rhi = med / base, lo / bhi, hi / blo
+            cell = f"{ratio:.2f} ({rlo:.2f}–{rhi:.2f})"
+            if rlo > 1 and peer.startswith("rawmap"):
+                slower.append(f"{GROUP_LABEL[group].format(key[1])}: {peer} {ratio:.2f}")
+                cell = f"**{cell}**"
+            cells.append(cell)
+        label = GROUP_LABEL[group].format(key[1])
+        p(f"| {label} | {human(base)} | " + " | ".join(cells) + " |")
+p("")
+targets.append(("criterion: no case slower than libc beyond its confidence intervals",
+                "; ".join(slower) if slower else "none slower", not slower))
+
+# --- 2b. interleaved rounds -------------------------------------------------------
+prs = tsv("paired.tsv")
+CLOCK = {
+    "cpu": "thread CPU time (user + system: the time waiting for a CPU left out)",
+    "wall": "wall clock",
+}
+for clock in ("cpu", "wall"):
+    rows = [r[1:] for r in prs if r[0] == clock]
+    if not rows:
+        continue
+    p(f"### The same cases in interleaved rounds, {CLOCK[clock]}")
+    p("")
+    if clock == "cpu":
+        p("criterion measures one peer after another, so load from other processes "
+          "lands on some peers and not others. `target/release/paired` instead times "
+          "one batch of every peer back to back in each of 41 rounds (rotating the "
+          "order) and divides by libc's batch of the same round: the median ratio, "
+          "with the quartiles in brackets, and libc's median time per call. A rawmap "
+          "ratio whose lower quartile is above 1 is marked **bold**.")
+    else:
+        p("The same rounds by the wall clock.")
+    p("")
+    table = {}
+    libc_abs = {}
+    for group, param, peer, q1, m, q3, libc_ns in rows:
+        table.setdefault((group, param), {})[peer] = (float(q1), float(m), float(q3))
+        libc_abs[(group, param)] = float(libc_ns)
+    p("| case | libc | " + " | ".join(WALL_PEERS) + " |")
+    p("| --- | ---: |" + " ---: |" * len(WALL_PEERS))
+    pslower = []
+    for key, row in table.items():
+        label = GROUP_LABEL[key[0]].format(key[1])
+        cells = []
+        for peer in WALL_PEERS:
+            if peer not in row:
+                cells.append("–")
+                continue
+            q1, m, q3 = row[peer]
+            cell = f"{m:.2f} ({q1:.2f}–{q3:.2f})"
+            if q1 > 1 and peer.startswith("rawmap"):
+                pslower.append(f"{label}: {peer} {m:.2f}")
+                cell = f"**{cell}**"
+            cells.append(cell)
+        p(f"| {label} | {human(libc_abs[key])} | " + " | ".join(cells) + " |")
+    p("")
+    targets.append((f"interleaved rounds ({clock}): no case slower than libc beyond "
+                    "noise (lower quartile above 1)",
+                    "; ".join(pslower) if pslower else "none slower", not pslower))
+
+# --- 3. file scan ------------------------------------------------------------------
+scan = [(m, float(g)) for m, g in tsv("scan.tsv")]
+if scan:
+    gbs = dict(scan)
+    p("## File scan: sum every byte of a 256 MiB file (warm page cache)")
+    p("")
+    p("Median of 9 rounds; each round runs every method once, in rotating order. "
+      "Each mapping is made, read and dropped inside the timed run (page faults "
+      "included).")
+    p("")
+    p("| method | GB/s | vs memmap2 |")
+    p("| --- | ---: | ---: |")
+    for m, g in scan:
+        p(f"| {m} | {g:.2f} | {g / gbs['memmap2 Mmap']:.2f} |")
+    p("")
+    best = max(v for k, v in gbs.items() if k.startswith("rawmap"))
+    plain = gbs["rawmap Mmap"]
+    targets.append(("scan: rawmap equal to memmap2 (within noise, here ±10%)",
+                    f"rawmap {plain:.2f}, memmap2 {gbs['memmap2 Mmap']:.2f} GB/s",
+                    abs(plain / gbs["memmap2 Mmap"] - 1) <= 0.10))
+    targets.append(("scan: rawmap ahead of `read()`",
+                    f"rawmap best {best:.2f}, plain {plain:.2f}, read() "
+                    f"{gbs['read() 1 MiB buffer']:.2f} GB/s",
+                    plain > gbs["read() 1 MiB buffer"]))
+
+# --- 4. binary sizes ------------------------------------------------------------------
+sizes = tsv("sizes.tsv")
+p("## Binary size")
+p("")
+p("The seed's records program (`bench/sizes/`), static `x86_64-unknown-linux-musl`, "
+  "`lto = true`, `codegen-units = 1`, `panic = \"abort\"`, `strip = true`. The file "
+  "size moves in whole pages, so `size`'s text and data are shown too; Δ is "
+  "text + data against libc + std with the same `opt-level`.")
+p("")
+p("| program | opt-level | target | file bytes | text | data | Δ text+data vs libc |")
+p("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+base = {}
+for prog, prof, target, nbytes, text, data in sizes:
+    if prog == "records libc+std":
+        base[prof] = int(text) + int(data)
+for prog, prof, target, nbytes, text, data in sizes:
+    level = {"release": "3", "release-z": "\"z\"", "nolibc": "\"z\" (its own profile)"}[prof]
+    delta = ""
+    if prog.startswith("records") and prof in base:
+        delta = f"{int(text) + int(data) - base[prof]:+d}"
+    p(f"| {prog} | {level} | {target} | {nbytes} | {text} | {data} | {delta} |")
+p("")
+for prof in ("release", "release-z"):
+    row = [r for r in sizes if r[0] == "records rawmap+std" and r[1] == prof]
+    if row and prof in base:
+        d = int(row[0][4]) + int(row[0][5]) - base[prof]
+        level = {"release": "3", "release-z": "\"z\""}[prof]
+        targets.append((f"records rawmap + std within 1 KiB of libc + std (opt-level {level})",
+                        f"{d:+d} bytes of text + data", d <= 1024))
+nolibc = [r for r in sizes if r[0] == "examples/nolibc"]
+if nolibc:
+    for r in nolibc:
+        targets.append((f"examples/nolibc under 3 KiB ({r[2]})", f"{r[3]} bytes",
+                        int(r[3]) < 3072))
+else:
+    p("`examples/nolibc` does not exist on the measured commit, so it has no row.")
+    p("")
+    targets.append(("examples/nolibc under 3 KiB on both architectures",
+                    "not measured: no examples/nolibc on this commit", None))
+
+# --- 5. build times ---------------------------------------------------------------
+runs = {}
+for crate, _, wall, user, sys_ in tsv("buildtime.tsv"):
+    runs.setdefault(crate, []).append((float(wall), float(user) + float(sys_)))
+if runs:
+    med = {c: statistics.median(w for w, _ in v) for c, v in runs.items()}
+    cpu = {c: statistics.median(t for _, t in v) for c, v in runs.items()}
+    p("## Build time")
+    p("")
+    p("Clean `cargo build --release` of a trivial program (`bench/buildtime/`), "
+      "dependencies already downloaded, a fresh target directory each time; "
+      "median of 3 runs, wall seconds and CPU (user + system) seconds. Each "
+      "rawmap row is compared with `syscalls` built with the same features "
+      "(rawmap's `std` feature turns on `syscalls/std`). Builds of two seconds "
+      "on a machine others are compiling on swing by a factor of two in wall "
+      "time; the CPU time (user + system of cargo and rustc) is the steadier "
+      "measure of what the build costs.")
+    p("")
+    p("| program depends on | wall runs (s) | wall median (s) | CPU median (s) | wall vs syscalls | CPU vs syscalls |")
+    p("| --- | --- | ---: | ---: | ---: | ---: |")
+    LABEL = {
+        "rawmap": "rawmap (default features: `std`)",
+        "rawmap-nostd": "rawmap, `no_std` (a `#![no_std]` library)",
+        "syscalls-std": "syscalls alone, `features = [\"std\"]`",
+        "syscalls": "syscalls alone, `default-features = false`",
+        "syscalls-default": "syscalls alone, default features (`std`, `serde`)",
+        "memmap2": "memmap2",
+        "rustix": "rustix (`mm`)",
+    }
+    PAIR = {"rawmap": "syscalls-std", "rawmap-nostd": "syscalls"}
+    for crate in LABEL:
+        if crate not in runs:
+            continue
+        r = ", ".join(f"{w:.2f}" for w, _ in runs[crate])
+        ref = PAIR.get(crate, "syscalls-std")
+        p(f"| {LABEL[crate]} | {r} | {med[crate]:.2f} | {cpu[crate]:.2f} | "
+          f"{med[crate] / med[ref]:.2f} | {cpu[crate] / cpu[ref]:.2f} |")
+    p("")
+    p("The ratio columns divide by the like-for-like `syscalls` row: "
+      "`features = [\"std\"]` for every std program, `default-features = false` "
+      "for the `no_std` one.")
+    p("")
+    for crate, ref in PAIR.items():
+        for name, m in (("wall", med), ("CPU", cpu)):
+            ratio = m[crate] / m[ref]
+            targets.append((f"build ({name} time): {LABEL[crate]} within 1.5× of {LABEL[ref]}",
+                            f"{ratio:.2f}× ({m[crate]:.2f} s vs {m[ref]:.2f} s)", ratio <= 1.5))
+
+# --- targets ------------------------------------------------------------------------
+p("## Targets")
+p("")
+p("| target | measured | met |")
+p("| --- | --- | --- |")
+for name, figure, met in targets:
+    verdict = {True: "yes", False: "**no**", None: "not measured"}[met]
+    p(f"| {name} | {figure} | {verdict} |")
+p("")
+
+print("\n".join(lines))
