@@ -380,7 +380,7 @@ fn range(p: usize) -> impl Strategy<Value = (usize, usize)> {
     (any_off, any_len)
 }
 
-fn ops_case(p: usize) -> impl Strategy<Value = OpsCase> {
+fn ops_case(p: usize, allow_move: bool) -> impl Strategy<Value = OpsCase> {
     let advice = prop::sample::select(vec![
         Advice::Normal,
         Advice::Random,
@@ -402,7 +402,7 @@ fn ops_case(p: usize) -> impl Strategy<Value = OpsCase> {
             prop_oneof![4 => 0..=4 * p, 1 => Just(usize::MAX)],
             any::<bool>()
         )
-            .prop_map(|(n, m)| Op::Remap(n, m)),
+            .prop_map(move |(n, m)| Op::Remap(n, m && allow_move)),
         (0..=5 * p, any::<u8>()).prop_map(|(at, v)| Op::Write(at, v)),
     ];
     (
@@ -487,7 +487,12 @@ fn range_operations_never_touch_outside_the_mapping() {
     let qemu_large_pages = common::under_qemu_user() && p > SMALLEST_PAGE;
 
     let mut runner = TestRunner::new(config());
-    let result = runner.run(&ops_case(p), |c| {
+    // QEMU's user mode with pages above 4K moves a remapped mapping through
+    // its own guest address allocator, which then now and then fails even
+    // the C library's later allocations (the test process aborts): there,
+    // remaps do not move.
+    let allow_move = !qemu_large_pages;
+    let result = runner.run(&ops_case(p, allow_move), |c| {
         // [guard | mapping (c.pages) | guard], one reservation; the guards
         // are shared anonymous read-write pages (so that the kernel never
         // merges them with the mapping) full of GUARD_BYTE.
@@ -727,8 +732,13 @@ fn range_operations_never_touch_outside_the_mapping() {
     let (cases, ops, _) = ran.get();
     report(&format!(
         "proptest range operations [{}, page size {p}]: {cases} cases, {ops} operations, \
-         guards intact",
-        common::environment()
+         guards intact{}",
+        common::environment(),
+        if allow_move {
+            ""
+        } else {
+            " (remaps without MAYMOVE under QEMU above 4K pages)"
+        }
     ));
     if let Err(e) = result {
         panic!("{e}");
