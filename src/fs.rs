@@ -34,7 +34,8 @@ impl Mmap {
     /// # Safety
     ///
     /// As for [`MmapOptions::map`]: nobody may change or truncate the file
-    /// while the mapping lives.
+    /// while the mapping lives (touching a page past a new end of file
+    /// raises `SIGBUS`: see the test `truncated_file_raises_sigbus` in `tests/reliability.rs`).
     ///
     /// # Errors
     ///
@@ -69,7 +70,9 @@ impl MmapMut {
     /// # Safety
     ///
     /// As for [`MmapOptions::map_mut`]: nobody else may change or truncate
-    /// the file while the mapping lives.
+    /// the file while the mapping lives (touching a page past a new end of
+    /// file raises `SIGBUS`: see the test `truncated_file_raises_sigbus`
+    /// in `tests/reliability.rs`).
     ///
     /// # Errors
     ///
@@ -104,7 +107,9 @@ impl MmapMut {
     /// # Safety
     ///
     /// As for [`MmapOptions::map_mut`]: nobody else may change or truncate
-    /// the file while the mapping lives.
+    /// the file while the mapping lives (touching a page past a new end of
+    /// file raises `SIGBUS`: see the test `truncated_file_raises_sigbus`
+    /// in `tests/reliability.rs`).
     ///
     /// # Errors
     ///

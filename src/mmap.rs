@@ -313,7 +313,9 @@ impl MmapOptions {
     /// # Safety
     ///
     /// As for [`map`](Self::map): nobody else may change or truncate the
-    /// mapped part of the file while the mapping lives.
+    /// mapped part of the file while the mapping lives (touching a page past
+    /// a new end of file raises `SIGBUS`: see the test
+    /// `truncated_file_raises_sigbus` in `tests/reliability.rs`).
     ///
     /// # Errors
     ///
@@ -341,7 +343,9 @@ impl MmapOptions {
     /// # Safety
     ///
     /// As for [`map`](Self::map): pages not yet written still show the file,
-    /// so nobody may change or truncate it while the mapping lives.
+    /// so nobody may change or truncate it while the mapping lives (touching
+    /// a page past a new end of file raises `SIGBUS`: see the test
+    /// `truncated_file_raises_sigbus` in `tests/reliability.rs`).
     ///
     /// # Errors
     ///
@@ -372,7 +376,9 @@ impl MmapOptions {
     ///
     /// # Safety
     ///
-    /// As for [`map`](Self::map).
+    /// As for [`map`](Self::map): nobody may change or truncate the file
+    /// while the mapping lives (touching a page past a new end of file
+    /// raises `SIGBUS`: see the test `truncated_file_raises_sigbus` in `tests/reliability.rs`).
     ///
     /// # Errors
     ///
@@ -400,8 +406,10 @@ impl MmapOptions {
     ///
     /// # Safety
     ///
-    /// As for [`map`](Self::map). Running code from the mapping is a further
-    /// `unsafe` step of its own.
+    /// As for [`map`](Self::map): nobody may change or truncate the file
+    /// while the mapping lives (touching a page past a new end of file
+    /// raises `SIGBUS`: see the test `truncated_file_raises_sigbus` in `tests/reliability.rs`).
+    /// Running code from the mapping is a further `unsafe` step of its own.
     ///
     /// # Errors
     ///
@@ -1432,7 +1440,8 @@ impl MmapMut {
     /// # Safety
     ///
     /// For a file mapping, the file must be at least as long as the grown
-    /// mapping: touching pages past its end raises `SIGBUS`. (Anonymous
+    /// mapping: touching pages past its end raises `SIGBUS` (the test
+    /// `truncated_file_raises_sigbus` in `tests/reliability.rs` shows it). (Anonymous
     /// mappings are always safe to remap.)
     ///
     /// # Errors
