@@ -11,6 +11,11 @@
 //! This binary holds a single test on purpose: while it runs nothing else in
 //! the process maps memory, so the holes of the arena stay holes (some calls
 //! with huge lengths walk every mapping up to the first hole).
+//!
+//! 64-bit targets only: its combinations use 64-bit addresses, lengths and offsets (1 << 63,
+//! `isize::MAX + 1`) and the byte-offset `mmap` syscall; the 32-bit targets
+//! check the `mmap2` path in tests/offset64.rs.
+#![cfg(target_pointer_width = "64")]
 
 mod common;
 

@@ -13,6 +13,10 @@
 //! (QEMU's user mode, or the real-kernel runner's full-system emulation),
 //! which is slower by one to two orders of magnitude; `PROPTEST_CASES`
 //! overrides both.
+//!
+//! 64-bit targets only: its strategies include 64-bit lengths and offsets (1 << 62, 1 << 63); the
+//! 32-bit targets check offset handling in tests/offset64.rs.
+#![cfg(target_pointer_width = "64")]
 
 mod common;
 

@@ -23,7 +23,6 @@ mod common;
 use std::ffi::CStr;
 use std::io::Write as _;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rawmap::{Advice, MmapOptions, page_size};
@@ -275,240 +274,249 @@ fn nothing_flushed_is_lost_under_sigkill() {
 // ---------------------------------------------------------------------------
 // Many writers.
 
-const PROCESSES: usize = 4;
-const THREADS: usize = 4;
-const TOTAL_INCREMENTS: u64 = 100_000;
-/// Counters are a cache line apart: slot 0 is the shared counter, slot 1
-/// the start flag, slots 2.. one per worker.
-const SLOT: usize = 64;
+// The worker threads are started with a raw `clone` written for the two
+// architectures of the main matrix (musl's `clone()` refuses CLONE_THREAD);
+// riscv64 and the 32-bit targets run the other tests of this file.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+mod many_writers {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-struct Worker {
-    shared: *const AtomicU64,
-    own: *const AtomicU64,
-    go: *const AtomicU32,
-    done: *const AtomicU32,
-    increments: u64,
-}
+    const PROCESSES: usize = 4;
+    const THREADS: usize = 4;
+    const TOTAL_INCREMENTS: u64 = 100_000;
+    /// Counters are a cache line apart: slot 0 is the shared counter, slot 1
+    /// the start flag, slots 2.. one per worker.
+    const SLOT: usize = 64;
 
-/// A thread made with a raw `clone` in a forked child: it shares the
-/// child's thread-local storage, so it touches none (no panics, no std
-/// calls), only the atomics it is given.
-extern "C" fn worker(arg: *mut libc::c_void) -> libc::c_int {
-    // SAFETY: `arg` points to a `Worker` in the child's stack frame, which
-    // outlives this thread (the child waits for `done`); the counters point
-    // into the shared file mapping, 8-byte aligned.
-    unsafe {
-        let w = &*(arg as *const Worker);
-        while (*w.go).load(Ordering::Acquire) == 0 {
-            core::hint::spin_loop();
-        }
-        for _ in 0..w.increments {
-            (*w.own).fetch_add(1, Ordering::Relaxed);
-            (*w.shared).fetch_add(1, Ordering::Relaxed);
-        }
-        (*w.done).fetch_add(1, Ordering::Release);
+    struct Worker {
+        shared: *const AtomicU64,
+        own: *const AtomicU64,
+        go: *const AtomicU32,
+        done: *const AtomicU32,
+        increments: u64,
     }
-    0
-}
 
-/// Starts `f(arg)` as a new thread of this process on the stack that ends
-/// at `stack_top`, with a raw `clone` (no TLS, no thread structure: the C
-/// libraries' `clone` wrappers refuse or cannot serve that after `fork`).
-/// The thread leaves with `exit` when `f` returns. Returns the thread id or
-/// `-errno`.
-///
-/// # Safety
-///
-/// `stack_top` is the 16-byte aligned end of memory used by nothing else
-/// while the thread runs; `f` must not touch thread-local storage (it
-/// shares the caller's) and `arg` must stay valid while it runs.
-unsafe fn spawn_raw_thread(
-    f: extern "C" fn(*mut libc::c_void) -> libc::c_int,
-    arg: *mut libc::c_void,
-    stack_top: *mut u8,
-) -> isize {
-    let flags = (libc::CLONE_VM
-        | libc::CLONE_FS
-        | libc::CLONE_FILES
-        | libc::CLONE_SIGHAND
-        | libc::CLONE_THREAD
-        | libc::CLONE_SYSVSEM) as usize;
-    let ret: isize;
-    // clone(flags, stack, 0, 0, 0): the parent gets the tid (or -errno) back
-    // in the return register; the child starts on its own stack with the
-    // caller's registers, calls `f(arg)` and exits, never coming back into
-    // Rust code here.
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: as just said; rcx and r11 are the registers syscall clobbers.
-    unsafe {
-        core::arch::asm!(
-            "syscall",
-            "test rax, rax",
-            "jnz 2f",
-            "xor ebp, ebp",
-            "mov rdi, r13",
-            "call r12",
-            "mov edi, eax",
-            "mov eax, 60", // exit: this thread only
-            "syscall",
-            "ud2",
-            "2:",
-            inlateout("rax") libc::SYS_clone as isize => ret,
-            in("rdi") flags,
-            in("rsi") stack_top,
-            in("rdx") 0usize,
-            in("r10") 0usize,
-            in("r8") 0usize,
-            in("r12") f,
-            in("r13") arg,
-            lateout("rcx") _,
-            lateout("r11") _,
-            options(nostack),
-        );
-    }
-    // SAFETY: as above.
-    #[cfg(target_arch = "aarch64")]
-    unsafe {
-        core::arch::asm!(
-            "svc 0",
-            "cbnz x0, 2f",
-            "mov x29, xzr",
-            "mov x0, x10",
-            "blr x9",
-            "mov x8, 93", // exit: this thread only
-            "svc 0",
-            "brk 0",
-            "2:",
-            inlateout("x0") flags => ret,
-            in("x1") stack_top,
-            in("x2") 0usize,
-            in("x3") 0usize,
-            in("x4") 0usize,
-            in("x8") libc::SYS_clone,
-            in("x9") f,
-            in("x10") arg,
-            options(nostack),
-        );
-    }
-    ret
-}
-
-/// The child: `THREADS` raw threads counting in the inherited mapping.
-fn counting_process(base: *mut u8, process: usize, increments: u64) -> i32 {
-    const STACK: usize = 256 * 1024;
-    let stacks = match MmapOptions::new().len(THREADS * STACK).stack().map_anon() {
-        Ok(m) => m,
-        Err(e) => return 100 + e.into_raw(),
-    };
-    let done = AtomicU32::new(0);
-    let mut workers: [Option<Worker>; THREADS] = [const { None }; THREADS];
-    for (t, slot) in workers.iter_mut().enumerate() {
-        let index = process * THREADS + t;
-        // SAFETY: all offsets lie inside the mapping, which holds
-        // `2 + PROCESSES * THREADS` slots.
-        *slot = Some(unsafe {
-            Worker {
-                shared: base.cast(),
-                go: base.add(SLOT).cast(),
-                own: base.add((2 + index) * SLOT).cast(),
-                done: &done,
-                increments,
+    /// A thread made with a raw `clone` in a forked child: it shares the
+    /// child's thread-local storage, so it touches none (no panics, no std
+    /// calls), only the atomics it is given.
+    extern "C" fn worker(arg: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `arg` points to a `Worker` in the child's stack frame, which
+        // outlives this thread (the child waits for `done`); the counters point
+        // into the shared file mapping, 8-byte aligned.
+        unsafe {
+            let w = &*(arg as *const Worker);
+            while (*w.go).load(Ordering::Acquire) == 0 {
+                core::hint::spin_loop();
             }
-        });
-    }
-    for (t, w) in workers.iter().enumerate() {
-        let w = w.as_ref().unwrap();
-        // SAFETY: the top of this thread's own stack, 16-byte aligned.
-        let top = unsafe { stacks.as_ptr().add((t + 1) * STACK) } as *mut u8;
-        // SAFETY: `worker` touches only the `Worker` it is given, which
-        // lives until all threads are done; the stack is its own.
-        let tid = unsafe { spawn_raw_thread(worker, w as *const Worker as *mut _, top) };
-        if tid <= 0 {
-            return 40 + (-tid) as i32;
+            for _ in 0..w.increments {
+                (*w.own).fetch_add(1, Ordering::Relaxed);
+                (*w.shared).fetch_add(1, Ordering::Relaxed);
+            }
+            (*w.done).fetch_add(1, Ordering::Release);
         }
+        0
     }
-    while done.load(Ordering::Acquire) < THREADS as u32 {
-        // SAFETY: sched_yield has no arguments and cannot fail.
-        unsafe { libc::sched_yield() };
-    }
-    // The threads have returned; exit_group (in `_exit`) ends them before
-    // the stacks go away with the process.
-    std::mem::forget(stacks);
-    0
-}
 
-#[test]
-fn many_writers_count_exactly() {
-    let _serial = one_at_a_time();
-    let workers = (PROCESSES * THREADS) as u64;
-    assert_eq!(TOTAL_INCREMENTS % workers, 0);
-    let per_worker = TOTAL_INCREMENTS / workers;
-    let len = (2 + PROCESSES * THREADS) * SLOT;
-    let file = tempfile::NamedTempFile::new().unwrap();
-    file.as_file().set_len(len as u64).unwrap();
-    // SAFETY: the temporary file is private to this test.
-    let mut map = unsafe { MmapOptions::new().map_mut(file.as_file()) }.unwrap();
-    assert_eq!(map.len(), len);
-    let base = map.as_mut_ptr();
-    let started = Instant::now();
+    /// Starts `f(arg)` as a new thread of this process on the stack that ends
+    /// at `stack_top`, with a raw `clone` (no TLS, no thread structure: the C
+    /// libraries' `clone` wrappers refuse or cannot serve that after `fork`).
+    /// The thread leaves with `exit` when `f` returns. Returns the thread id or
+    /// `-errno`.
+    ///
+    /// # Safety
+    ///
+    /// `stack_top` is the 16-byte aligned end of memory used by nothing else
+    /// while the thread runs; `f` must not touch thread-local storage (it
+    /// shares the caller's) and `arg` must stay valid while it runs.
+    unsafe fn spawn_raw_thread(
+        f: extern "C" fn(*mut libc::c_void) -> libc::c_int,
+        arg: *mut libc::c_void,
+        stack_top: *mut u8,
+    ) -> isize {
+        let flags = (libc::CLONE_VM
+            | libc::CLONE_FS
+            | libc::CLONE_FILES
+            | libc::CLONE_SIGHAND
+            | libc::CLONE_THREAD
+            | libc::CLONE_SYSVSEM) as usize;
+        let ret: isize;
+        // clone(flags, stack, 0, 0, 0): the parent gets the tid (or -errno) back
+        // in the return register; the child starts on its own stack with the
+        // caller's registers, calls `f(arg)` and exits, never coming back into
+        // Rust code here.
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as just said; rcx and r11 are the registers syscall clobbers.
+        unsafe {
+            core::arch::asm!(
+                "syscall",
+                "test rax, rax",
+                "jnz 2f",
+                "xor ebp, ebp",
+                "mov rdi, r13",
+                "call r12",
+                "mov edi, eax",
+                "mov eax, 60", // exit: this thread only
+                "syscall",
+                "ud2",
+                "2:",
+                inlateout("rax") libc::SYS_clone as isize => ret,
+                in("rdi") flags,
+                in("rsi") stack_top,
+                in("rdx") 0usize,
+                in("r10") 0usize,
+                in("r8") 0usize,
+                in("r12") f,
+                in("r13") arg,
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack),
+            );
+        }
+        // SAFETY: as above.
+        #[cfg(target_arch = "aarch64")]
+        unsafe {
+            core::arch::asm!(
+                "svc 0",
+                "cbnz x0, 2f",
+                "mov x29, xzr",
+                "mov x0, x10",
+                "blr x9",
+                "mov x8, 93", // exit: this thread only
+                "svc 0",
+                "brk 0",
+                "2:",
+                inlateout("x0") flags => ret,
+                in("x1") stack_top,
+                in("x2") 0usize,
+                in("x3") 0usize,
+                in("x4") 0usize,
+                in("x8") libc::SYS_clone,
+                in("x9") f,
+                in("x10") arg,
+                options(nostack),
+            );
+        }
+        ret
+    }
 
-    // The forks happen on a thread made just now. QEMU's user mode (7.2)
-    // numbers a forked child's new threads after the forking thread, but
-    // remembers every thread of the parent: forking from the newest thread
-    // keeps the numbers apart (forking from an older one makes QEMU abort
-    // with `qemu_plugin_vcpu_init_hook: assertion failed`). No other thread
-    // starts meanwhile: every test here holds ONE_AT_A_TIME, so no other
-    // test can finish and make the harness start a new one; the pause lets
-    // the harness start the one it may have started for the test that
-    // finished just before this one.
-    if common::under_qemu_user() {
-        std::thread::sleep(Duration::from_millis(200));
+    /// The child: `THREADS` raw threads counting in the inherited mapping.
+    fn counting_process(base: *mut u8, process: usize, increments: u64) -> i32 {
+        const STACK: usize = 256 * 1024;
+        let stacks = match MmapOptions::new().len(THREADS * STACK).stack().map_anon() {
+            Ok(m) => m,
+            Err(e) => return 100 + e.into_raw(),
+        };
+        let done = AtomicU32::new(0);
+        let mut workers: [Option<Worker>; THREADS] = [const { None }; THREADS];
+        for (t, slot) in workers.iter_mut().enumerate() {
+            let index = process * THREADS + t;
+            // SAFETY: all offsets lie inside the mapping, which holds
+            // `2 + PROCESSES * THREADS` slots.
+            *slot = Some(unsafe {
+                Worker {
+                    shared: base.cast(),
+                    go: base.add(SLOT).cast(),
+                    own: base.add((2 + index) * SLOT).cast(),
+                    done: &done,
+                    increments,
+                }
+            });
+        }
+        for (t, w) in workers.iter().enumerate() {
+            let w = w.as_ref().unwrap();
+            // SAFETY: the top of this thread's own stack, 16-byte aligned.
+            let top = unsafe { stacks.as_ptr().add((t + 1) * STACK) } as *mut u8;
+            // SAFETY: `worker` touches only the `Worker` it is given, which
+            // lives until all threads are done; the stack is its own.
+            let tid = unsafe { spawn_raw_thread(worker, w as *const Worker as *mut _, top) };
+            if tid <= 0 {
+                return 40 + (-tid) as i32;
+            }
+        }
+        while done.load(Ordering::Acquire) < THREADS as u32 {
+            // SAFETY: sched_yield has no arguments and cannot fail.
+            unsafe { libc::sched_yield() };
+        }
+        // The threads have returned; exit_group (in `_exit`) ends them before
+        // the stacks go away with the process.
+        std::mem::forget(stacks);
+        0
     }
-    let base_addr = base as usize;
-    let statuses = std::thread::spawn(move || {
-        let base = base_addr as *mut u8;
-        let pids: Vec<_> = (0..PROCESSES)
-            .map(|p| fork_child(|| counting_process(base, p, per_worker)))
-            .collect();
-        // SAFETY: slot 1 of the mapping is the start flag, 8-byte aligned.
-        unsafe { &*(base.add(SLOT) as *const AtomicU32) }.store(1, Ordering::Release);
-        pids.into_iter().map(wait).collect::<Vec<_>>()
-    })
-    .join()
-    .unwrap();
-    for status in statuses {
-        assert!(
-            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-            "counting process ended with {}",
-            describe(status)
-        );
-    }
-    let elapsed = started.elapsed();
 
-    let read = |bytes: &[u8], slot: usize| {
-        u64::from_le_bytes(bytes[slot * SLOT..slot * SLOT + 8].try_into().unwrap())
-    };
-    let mut exact = 0;
-    // In memory.
-    assert_eq!(read(&map, 0), TOTAL_INCREMENTS, "shared counter in memory");
-    for w in 0..PROCESSES * THREADS {
-        assert_eq!(read(&map, 2 + w), per_worker, "counter {w} in memory");
-        exact += 1;
-    }
-    // On disk after flush(), through plain I/O.
-    map.flush().unwrap();
-    let disk = std::fs::read(file.path()).unwrap();
-    assert_eq!(read(&disk, 0), TOTAL_INCREMENTS, "shared counter on disk");
-    for w in 0..PROCESSES * THREADS {
-        assert_eq!(read(&disk, 2 + w), per_worker, "counter {w} on disk");
-    }
-    report(&format!(
-        "many writers [{}]: {PROCESSES} processes x {THREADS} threads, {TOTAL_INCREMENTS} \
+    #[test]
+    fn many_writers_count_exactly() {
+        let _serial = one_at_a_time();
+        let workers = (PROCESSES * THREADS) as u64;
+        assert_eq!(TOTAL_INCREMENTS % workers, 0);
+        let per_worker = TOTAL_INCREMENTS / workers;
+        let len = (2 + PROCESSES * THREADS) * SLOT;
+        let file = tempfile::NamedTempFile::new().unwrap();
+        file.as_file().set_len(len as u64).unwrap();
+        // SAFETY: the temporary file is private to this test.
+        let mut map = unsafe { MmapOptions::new().map_mut(file.as_file()) }.unwrap();
+        assert_eq!(map.len(), len);
+        let base = map.as_mut_ptr();
+        let started = Instant::now();
+
+        // The forks happen on a thread made just now. QEMU's user mode (7.2)
+        // numbers a forked child's new threads after the forking thread, but
+        // remembers every thread of the parent: forking from the newest thread
+        // keeps the numbers apart (forking from an older one makes QEMU abort
+        // with `qemu_plugin_vcpu_init_hook: assertion failed`). No other thread
+        // starts meanwhile: every test here holds ONE_AT_A_TIME, so no other
+        // test can finish and make the harness start a new one; the pause lets
+        // the harness start the one it may have started for the test that
+        // finished just before this one.
+        if common::under_qemu_user() {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let base_addr = base as usize;
+        let statuses = std::thread::spawn(move || {
+            let base = base_addr as *mut u8;
+            let pids: Vec<_> = (0..PROCESSES)
+                .map(|p| fork_child(|| counting_process(base, p, per_worker)))
+                .collect();
+            // SAFETY: slot 1 of the mapping is the start flag, 8-byte aligned.
+            unsafe { &*(base.add(SLOT) as *const AtomicU32) }.store(1, Ordering::Release);
+            pids.into_iter().map(wait).collect::<Vec<_>>()
+        })
+        .join()
+        .unwrap();
+        for status in statuses {
+            assert!(
+                libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                "counting process ended with {}",
+                describe(status)
+            );
+        }
+        let elapsed = started.elapsed();
+
+        let read = |bytes: &[u8], slot: usize| {
+            u64::from_le_bytes(bytes[slot * SLOT..slot * SLOT + 8].try_into().unwrap())
+        };
+        let mut exact = 0;
+        // In memory.
+        assert_eq!(read(&map, 0), TOTAL_INCREMENTS, "shared counter in memory");
+        for w in 0..PROCESSES * THREADS {
+            assert_eq!(read(&map, 2 + w), per_worker, "counter {w} in memory");
+            exact += 1;
+        }
+        // On disk after flush(), through plain I/O.
+        map.flush().unwrap();
+        let disk = std::fs::read(file.path()).unwrap();
+        assert_eq!(read(&disk, 0), TOTAL_INCREMENTS, "shared counter on disk");
+        for w in 0..PROCESSES * THREADS {
+            assert_eq!(read(&disk, 2 + w), per_worker, "counter {w} on disk");
+        }
+        report(&format!(
+            "many writers [{}]: {PROCESSES} processes x {THREADS} threads, {TOTAL_INCREMENTS} \
          increments: shared counter {TOTAL_INCREMENTS} and {exact}/{exact} own counters of \
          {per_worker} exact in memory and on disk ({:.2} s)",
-        common::environment(),
-        elapsed.as_secs_f64()
-    ));
+            common::environment(),
+            elapsed.as_secs_f64()
+        ));
+    }
 }
 
 // ---------------------------------------------------------------------------
