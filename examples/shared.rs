@@ -78,12 +78,12 @@ fn check_word(n: u64) -> u64 {
 /// exclusive use of the mapping by this process's Rust code.
 fn words(map: &mut MmapMut) -> &[AtomicU64] {
     assert!(map.len() >= LEN, "the shared region is too short");
-    // SAFETY: the mapping is page-aligned, so aligned for `AtomicU64`, and
-    // `LEN / 8` words fit in it. `AtomicU64` has the layout of `u64`, every
-    // bit pattern is valid, and the other process also accesses these
-    // words only atomically. The pointer comes from `&mut`, so it may be
-    // used for the atomic writes, and the slice borrows `map` mutably for
-    // as long as it lives.
+    // The mapping is page-aligned, so aligned for `AtomicU64`, and `LEN / 8`
+    // words fit in it. `AtomicU64` has the layout of `u64`, every bit pattern
+    // is valid, and the other process also accesses these words only
+    // atomically.
+    // SAFETY: by the above; the pointer comes from `&mut`, so it may be used
+    // for the atomic writes, and the slice borrows `map` mutably while it lives.
     unsafe { std::slice::from_raw_parts(map.as_mut_ptr().cast::<AtomicU64>(), LEN / 8) }
 }
 

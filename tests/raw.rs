@@ -470,10 +470,10 @@ fn mmap_fixed_with_an_unaligned_address_is_einval() {
     let _g = serial();
     let base = reserve(2 * page_size());
     for flags in [MapFlags::FIXED, MapFlags::FIXED_NOREPLACE] {
-        // SAFETY: the call fails on the address before replacing anything
-        // (under QEMU, FIXED_NOREPLACE is a hint: whatever QEMU maps
+        // Under QEMU, FIXED_NOREPLACE is a hint: whatever QEMU maps
         // elsewhere, rawmap unmaps again and reports EINVAL, as a kernel
-        // that knows the flag does).
+        // that knows the flag does.
+        // SAFETY: the call fails on the address before replacing anything.
         let r = unsafe {
             mmap(
                 base.wrapping_add(1).cast(),

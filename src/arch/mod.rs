@@ -39,6 +39,40 @@ compile_error!(
     "rawmap supports Linux on x86_64, aarch64, riscv64, arm and x86 (not x32 or aarch64 ilp32)"
 );
 
+/// The `mmap` family's system call `nr` with its offset argument already in
+/// the kernel's form (bytes for `mmap`, 4096-byte units for `mmap2`).
+///
+/// # Safety
+///
+/// As for [`crate::mmap`].
+#[inline(always)]
+unsafe fn mmap_call(
+    nr: syscalls::Sysno,
+    addr: usize,
+    len: usize,
+    prot: u32,
+    flags: u32,
+    fd: core::ffi::c_int,
+    offset_arg: usize,
+) -> Result<usize, syscalls::Errno> {
+    // The casts are lossless: u32 -> usize zero-extends (the kernel reads
+    // these arguments as unsigned long and ignores bits it does not know),
+    // and the fd is sign-extended as the kernel's `int`/`unsigned long`
+    // reading expects (-1 stays -1).
+    // SAFETY: the caller upholds `mmap`'s contract.
+    unsafe {
+        syscalls::syscall6(
+            nr,
+            addr,
+            len,
+            prot as usize,
+            flags as usize,
+            fd as isize as usize,
+            offset_arg,
+        )
+    }
+}
+
 /// `mmap` on a 64-bit architecture, where the kernel takes the byte offset
 /// in one register.
 ///
@@ -55,19 +89,16 @@ pub(crate) unsafe fn mmap_lp64(
     fd: core::ffi::c_int,
     offset: u64,
 ) -> Result<usize, syscalls::Errno> {
-    // SAFETY: the caller upholds `mmap`'s contract. The casts are lossless:
-    // u32 -> usize zero-extends (the kernel reads these arguments as unsigned
-    // long and ignores bits it does not know), the fd is sign-extended as the
-    // kernel's `int`/`unsigned long` reading expects (-1 stays -1), and a u64
-    // fits a 64-bit register exactly.
+    // A u64 fits a 64-bit register exactly.
+    // SAFETY: the caller upholds `mmap`'s contract.
     unsafe {
-        syscalls::syscall6(
+        mmap_call(
             syscalls::Sysno::mmap,
             addr,
             len,
-            prot as usize,
-            flags as usize,
-            fd as isize as usize,
+            prot,
+            flags,
+            fd,
             offset as usize,
         )
     }
@@ -111,20 +142,9 @@ pub(crate) unsafe fn mmap_ilp32(
     offset: u64,
 ) -> Result<usize, syscalls::Errno> {
     let units = mmap2_units(offset)?;
-    // SAFETY: the caller upholds `mmap`'s contract. u32 -> usize is lossless
-    // on a 32-bit target; the fd keeps its sign (-1 stays -1); `units` is the
-    // exact offset in the kernel's `mmap2` units.
-    unsafe {
-        syscalls::syscall6(
-            syscalls::Sysno::mmap2,
-            addr,
-            len,
-            prot as usize,
-            flags as usize,
-            fd as isize as usize,
-            units,
-        )
-    }
+    // SAFETY: the caller upholds `mmap`'s contract; `units` is the exact
+    // offset in `mmap2`'s units.
+    unsafe { mmap_call(syscalls::Sysno::mmap2, addr, len, prot, flags, fd, units) }
 }
 
 #[cfg(all(test, target_pointer_width = "32"))]
