@@ -2,24 +2,14 @@
 # riscv64 and the 32-bit targets under QEMU's user mode: riscv64gc glibc
 # (qemu-riscv64), armv7 glibc (qemu-arm) and i686 musl (qemu-i386).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-
-run() { echo "+ $*"; "$@"; }
+. "$(dirname "$0")/../lib.sh"
+cd "$(ci_root)"
 
 # Debian's cross linkers and C libraries for the two glibc targets (the
-# i686 musl target links with rust-lld and needs nothing).
-need=()
-command -v riscv64-linux-gnu-gcc >/dev/null || need+=(gcc-riscv64-linux-gnu)
-[ -e /usr/riscv64-linux-gnu/lib/libc.a ] || need+=(libc6-dev-riscv64-cross)
-command -v arm-linux-gnueabihf-gcc >/dev/null || need+=(gcc-arm-linux-gnueabihf)
-[ -e /usr/arm-linux-gnueabihf/lib/libc.a ] || need+=(libc6-dev-armhf-cross)
-for q in qemu-riscv64 qemu-arm qemu-i386; do
-  command -v "$q" >/dev/null || { need+=(qemu-user); break; }
-done
-if [ ${#need[@]} -gt 0 ]; then
-  run apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+# i686 musl target links with rust-lld and needs nothing), and QEMU.
+need_rust_targets
+need_pkgs qemu-user gcc-riscv64-linux-gnu libc6-dev-riscv64-cross \
+  gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 
 targets=(riscv64gc-unknown-linux-gnu armv7-unknown-linux-gnueabihf i686-unknown-linux-musl)
 for t in "${targets[@]}"; do

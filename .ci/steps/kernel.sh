@@ -1,63 +1,23 @@
 #!/usr/bin/env bash
-# The library and integration tests (--lib --tests) under three real
-# kernels in QEMU's full-system emulation, through tests/kernel/run.sh as
-# the cargo runner: aarch64 with 4K pages, aarch64 with 16K pages, x86_64.
-# Installs qemu-system and cpio with apt when missing (as root, no stdin).
+# The library and integration tests (--lib --tests) under six real kernels
+# in QEMU's full-system emulation, through tests/kernel/run.sh as the cargo
+# runner: aarch64 with 4K pages, aarch64 with 16K pages and x86_64, each on
+# Linux 6.1/6.12 (Debian's release kernels) and on Linux 7.3 (Debian's
+# backports). Installs qemu-system and cpio with apt when missing.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export CARGO_TERM_COLOR=never DEBIAN_FRONTEND=noninteractive
+. "$(dirname "$0")/../lib.sh"
+cd "$(ci_root)"
 
 # --- Tools -----------------------------------------------------------------
-# qemu-utils from a backports release (e.g. 10.x from bookworm-backports)
-# declares Breaks: qemu-system-common (<< 8.0), so the release's own
-# qemu-system cannot be installed beside it: take the qemu-system family
-# from the same backports suite (only those packages; qemu-user stays as
-# it is). The suite is added for these apt calls only, through a private
-# sources list, if the machine does not list it.
-install_tools() {
-  local pkgs=() apt=(apt-get -o DPkg::Lock::Timeout=900 -y -qq)
-  command -v qemu-system-aarch64 >/dev/null || pkgs+=(qemu-system-arm)
-  command -v qemu-system-x86_64 >/dev/null || pkgs+=(qemu-system-x86)
-  command -v cpio >/dev/null || pkgs+=(cpio)
-  [ ${#pkgs[@]} -gt 0 ] || return 0
-  echo "+ installing ${pkgs[*]}"
-  local utils suite
-  utils=$(dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null || true)
-  if [[ $utils == *~bpo* ]] && [[ ${pkgs[*]} == *qemu-system* ]]; then
-    suite=$(. /etc/os-release && echo "$VERSION_CODENAME")-backports
-    if ! apt-cache policy | grep -q " $suite/"; then
-      local list
-      list=$(mktemp -d)/sources.list
-      { cat /etc/apt/sources.list 2>/dev/null || true
-        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main"
-      } > "$list"
-      apt+=(-o "Dir::Etc::sourcelist=$list")
-    fi
-    "${apt[@]}" update
-    local from=()
-    for p in "${pkgs[@]}"; do
-      case $p in
-        qemu-system-*) from+=("$p/$suite") ;;
-        *) from+=("$p") ;;
-      esac
-    done
-    # Their common parts, and the x86 firmware the new version asks for.
-    from+=("qemu-system-common/$suite" "qemu-system-data/$suite")
-    [[ ${pkgs[*]} != *qemu-system-x86* ]] || from+=("seabios/$suite")
-    "${apt[@]}" install --no-install-recommends "${from[@]}" >/dev/null
-  else
-    "${apt[@]}" update
-    "${apt[@]}" install --no-install-recommends "${pkgs[@]}" >/dev/null
-  fi
-}
 t=$SECONDS
-install_tools
+need_rust_targets
+need_qemu_system
 qemu-system-aarch64 --version | head -n 1
 echo "::: kernel: tools ready in $((SECONDS - t)) s"
 
 # --- Kernels, /init and the test binaries -----------------------------------
-flavours=(aarch64-4k aarch64-16k x86_64)
-triple() { case $1 in aarch64-*) echo aarch64-unknown-linux-musl ;; x86_64) echo x86_64-unknown-linux-musl ;; esac; }
+flavours=(aarch64-4k aarch64-16k x86_64 aarch64-4k-7.3 aarch64-16k-7.3 x86_64-7.3)
+triple() { case $1 in aarch64-*) echo aarch64-unknown-linux-musl ;; x86_64*) echo x86_64-unknown-linux-musl ;; esac; }
 t=$SECONDS
 for f in "${flavours[@]}"; do
   tests/kernel/run.sh "$f" --prepare
@@ -91,7 +51,7 @@ for f in "${flavours[@]}"; do
     /^run\.sh: .* on .*: .* after [0-9]+ s$/ { boots++ }
     /^test result: / { p += $4; f += $6; i += $8 }
     END { print boots + 0, p + 0, f + 0, i + 0 }' "$logs/$f.log")
-  summary+=("$(printf '%-12s %3d boots %5d passed %3d failed %3d ignored %5d s' \
+  summary+=("$(printf '%-16s %3d boots %5d passed %3d failed %3d ignored %5d s' \
     "$f" "$boots" "$passed" "$failed_n" "$ignored" "$secs")")
   [ "$status" = 0 ] || failed=1
 done

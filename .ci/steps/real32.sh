@@ -9,20 +9,15 @@
 # - armv7 on the aarch64 kernel with 4K pages of tests/kernel/run.sh, whose
 #   compat layer runs AArch32 programs (QEMU's `-cpu max` has AArch32 EL0).
 #
-# Runs after .ci/steps/kernel.sh, which installs qemu-system and cpio and
-# caches the kernels.
+# .ci/run runs it after .ci/steps/kernel.sh, which has cached the kernels
+# (alone, it fetches them itself).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-
-run() { echo "+ $*"; "$@"; }
+. "$(dirname "$0")/../lib.sh"
+cd "$(ci_root)"
+need_rust_targets
+need_qemu_system
+need_pkgs gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 runner="$PWD/tests/kernel/run.sh"
-
-need_system() {
-  command -v "$1" >/dev/null && command -v cpio >/dev/null || {
-    echo "real32: $1 or cpio is missing: run .ci/steps/kernel.sh first (it installs them)" >&2
-    exit 1
-  }
-}
 
 t=$SECONDS
 run cargo build --target i686-unknown-linux-musl --examples
@@ -34,14 +29,12 @@ if [ -n "$bin" ] && "$bin" --list >/dev/null 2>&1; then
     run cargo test --target i686-unknown-linux-musl
 else
   echo "i686: the host kernel does not run i386 programs; the x86_64 kernel of tests/kernel/run.sh does:"
-  need_system qemu-system-x86_64
   CARGO_TARGET_I686_UNKNOWN_LINUX_MUSL_RUNNER="$runner x86_64" \
     run cargo test --target i686-unknown-linux-musl --lib --tests --no-fail-fast
 fi
 echo "::: real32: i686 took $((SECONDS - t)) s"
 
 t=$SECONDS
-need_system qemu-system-aarch64
 run cargo build --target armv7-unknown-linux-gnueabihf --examples
 CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUNNER="$runner aarch64-4k" \
   run cargo test --target armv7-unknown-linux-gnueabihf --lib --tests --no-fail-fast

@@ -6,9 +6,12 @@
 #   tests/kernel/run.sh FLAVOUR --prepare    (fetch the kernel, build /init)
 #
 # FLAVOUR is one of
-#   aarch64-4k    Debian's linux-image-cloud-arm64 (4 KiB pages)
-#   aarch64-16k   Debian's linux-image-6.12-arm64-16k (16 KiB pages)
-#   x86_64        Debian's linux-image-cloud-amd64
+#   aarch64-4k        Debian 12's linux-image-cloud-arm64 (6.1, 4 KiB pages)
+#   aarch64-16k       Debian 12's linux-image-6.12-arm64-16k (16 KiB pages)
+#   x86_64            Debian 12's linux-image-cloud-amd64 (6.1)
+#   aarch64-4k-7.3    Linux 7.3 from trixie-backports, cloud-arm64
+#   aarch64-16k-7.3   Linux 7.3 from trixie-backports, arm64-16k
+#   x86_64-7.3        Linux 7.3 from trixie-backports, cloud-amd64
 #
 # As a cargo runner (cargo appends the binary and its arguments):
 #   CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUNNER="$PWD/tests/kernel/run.sh aarch64-16k" \
@@ -21,14 +24,17 @@
 # prints its exit status on the console. There is no shell, no dynamic
 # loader and no other program: the binary must be static. Environment
 # variables named RUST_*, PROPTEST_* and RAWMAP_* (except RAWMAP_QEMU_USER)
-# are passed on to it. The guest has 2 CPUs and 1 GiB of memory; the
-# binary's working directory is /tmp.
+# are passed on to it. The guest has 2 CPUs, 1 GiB of memory and no network
+# card; the kernel command line enables secret memory
+# (secretmem.enable=1); the binary's working directory is /tmp.
 #
-# Kernels are fetched with apt on first use (`apt-get download`; for arm64
-# `dpkg --add-architecture arm64` and `apt-get update` first, which need
-# root) and cached in $RAWMAP_KERNEL_CACHE (default
-# ${XDG_CACHE_HOME:-~/.cache}/rawmap-kernels). Needs qemu-system-aarch64 /
-# qemu-system-x86_64 and cpio (.ci/steps/kernel.sh installs them).
+# Kernels are fetched on first use with `apt-get download` through a
+# private apt configuration (its own sources list and lists, for amd64 and
+# arm64, under the cache directory: the machine's apt setup and dpkg's
+# architectures stay as they are) and cached in $RAWMAP_KERNEL_CACHE
+# (default ${XDG_CACHE_HOME:-~/.cache}/rawmap-kernels). Needs
+# qemu-system-aarch64 / qemu-system-x86_64 and cpio (.ci/steps/kernel.sh
+# installs them).
 #
 # RAWMAP_KERNEL_TIMEOUT (seconds, default 900) bounds one boot.
 set -euo pipefail
@@ -46,25 +52,34 @@ t0=$SECONDS
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache=${RAWMAP_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rawmap-kernels}
 
+# Where a flavour's kernel comes from: a Debian suite set (see apt_private)
+# and either a meta package to resolve (`meta`) or a package name pattern
+# whose newest match is taken (`pattern`, for backports, whose ABI
+# numbers move).
+meta= pattern=
 case $flavour in
-  aarch64-4k)
-    meta=linux-image-cloud-arm64:arm64 triple=aarch64-unknown-linux-musl
-    qemu=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on)
-    console=ttyAMA0 ;;
-  aarch64-16k)
+  aarch64-4k | aarch64-4k-7.3 | aarch64-16k | aarch64-16k-7.3)
     # The CPU must implement the 16K granule (cortex-a53/a57 do not: the
     # kernel then hangs silently); pauth-impdef keeps pointer
     # authentication cheap to emulate.
-    meta=linux-image-6.12-arm64-16k:arm64 triple=aarch64-unknown-linux-musl
+    arch=arm64 triple=aarch64-unknown-linux-musl
     qemu=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on)
     console=ttyAMA0 ;;
-  x86_64)
-    meta=linux-image-cloud-amd64:amd64 triple=x86_64-unknown-linux-musl
-    qemu=(qemu-system-x86_64 -M q35 -cpu max -bios /usr/share/qemu/qboot.rom)
+  x86_64 | x86_64-7.3)
+    arch=amd64 triple=x86_64-unknown-linux-musl
+    qemu=(qemu-system-x86_64 -M q35 -cpu max -vga none -bios /usr/share/qemu/qboot.rom)
     console=ttyS0 ;;
   *)
     echo "run.sh: unknown kernel flavour '$flavour'" >&2
     usage ;;
+esac
+case $flavour in
+  aarch64-4k)      suites=bookworm meta=linux-image-cloud-arm64 ;;
+  aarch64-16k)     suites=bookworm meta=linux-image-6.12-arm64-16k ;;
+  x86_64)          suites=bookworm meta=linux-image-cloud-amd64 ;;
+  aarch64-4k-7.3)  suites=trixie-backports pattern='linux-binary-7\.3\.[0-9]+\+deb13-cloud-arm64' ;;
+  aarch64-16k-7.3) suites=trixie-backports pattern='linux-binary-7\.3\.[0-9]+\+deb13-arm64-16k' ;;
+  x86_64-7.3)      suites=trixie-backports pattern='linux-binary-7\.3\.[0-9]+\+deb13-cloud-amd64' ;;
 esac
 
 [ "$binary" = --prepare ] || [ -f "$binary" ] ||
@@ -76,32 +91,55 @@ for tool in "${qemu[0]}" cpio dpkg-deb; do
   }
 done
 
-# The kernel image: <cache>/<flavour>/vmlinuz, fetched once.
+# apt-get and apt-cache with a private configuration for the suite set $1:
+# sources, lists and downloads under <cache>/apt/<set>, amd64 and arm64.
+# Sets the array `apt_opts`; the lists are fetched once a day.
+apt_private() {
+  local dir=$cache/apt/$1 keys=/usr/share/keyrings/debian-archive-keyring.gpg
+  mkdir -p "$dir/lists/partial" "$dir/archives/partial"
+  case $1 in
+    bookworm)
+      printf 'deb [signed-by=%s] http://deb.debian.org/debian %s main\n' \
+        "$keys" bookworm "$keys" bookworm-updates
+      printf 'deb [signed-by=%s] http://deb.debian.org/debian-security bookworm-security main\n' "$keys" ;;
+    trixie-backports)
+      printf 'deb [signed-by=%s] http://deb.debian.org/debian trixie-backports main\n' "$keys" ;;
+  esac > "$dir/sources.list"
+  apt_opts=(-o "Dir::Etc::sourcelist=$dir/sources.list" -o Dir::Etc::sourceparts=-
+    -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir" -o Dir::Cache::pkgcache=
+    -o Dir::Cache::srcpkgcache= -o "Dir::Cache::archives=$dir/archives"
+    -o APT::Architectures::=amd64 -o APT::Architectures::=arm64)
+  # As root, apt would hand downloads to its _apt user, which cannot write
+  # to this private directory.
+  [ "$(id -u)" != 0 ] || apt_opts+=(-o APT::Sandbox::User=root)
+  if [ -z "$(find "$dir/lists" -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null)" ]; then
+    echo "run.sh: updating the package lists of $1" >&2
+    apt-get "${apt_opts[@]}" -qq update >&2
+  fi
+}
+
+# The kernel image: <cache>/<flavour>/vmlinuz, fetched once. Debian 12's
+# packages keep it in /boot, Debian 13's in /usr/lib/modules/<version>/.
 fetch_kernel() {
-  local dir=$1 arch=${meta##*:}
-  if [ "$arch" != "$(dpkg --print-architecture)" ] &&
-     ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
-    echo "run.sh: adding the $arch architecture to dpkg and updating apt's lists" >&2
-    dpkg --add-architecture "$arch"
-    apt-get update -qq
+  local dir=$1 pkg
+  apt_private "$suites"
+  if [ -n "$meta" ]; then
+    pkg=$(apt-cache "${apt_opts[@]}" depends "$meta:$arch" 2>/dev/null |
+      awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
+  else
+    pkg=$(apt-cache "${apt_opts[@]}" pkgnames 2>/dev/null | grep -xE "$pattern" | sort -V | tail -n 1)
   fi
-  local pkg
-  pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
-  if [ -z "$pkg" ]; then
-    apt-get update -qq
-    pkg=$(apt-cache depends "$meta" | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
-  fi
-  [ -n "$pkg" ] || { echo "run.sh: cannot resolve $meta to a kernel package" >&2; return 1; }
+  pkg=${pkg%%:*}
+  [ -n "$pkg" ] || { echo "run.sh: no kernel package for $flavour in $suites" >&2; return 1; }
   local tmp
   tmp=$(mktemp -d)
-  local sandbox=()
-  # As root, apt would hand the download to its _apt user, which cannot
-  # write to this private directory.
-  [ "$(id -u)" != 0 ] || sandbox=(-o APT::Sandbox::User=root)
-  (cd "$tmp" && apt-get download -qq "${sandbox[@]}" "$pkg" >&2 &&
-    dpkg-deb --fsys-tarfile ./*.deb | tar -x ./boot)
+  (cd "$tmp" && apt-get "${apt_opts[@]}" download -qq "$pkg:$arch" >&2 &&
+    dpkg-deb --fsys-tarfile ./*.deb | tar -x --wildcards '*/vmlinuz*')
+  local image
+  image=$(find "$tmp" -name 'vmlinuz*' -type f | head -n 1)
+  [ -n "$image" ] || { echo "run.sh: $pkg holds no vmlinuz" >&2; rm -rf "$tmp"; return 1; }
   mkdir -p "$dir"
-  cp "$tmp"/boot/vmlinuz-* "$dir/vmlinuz.new"
+  cp "$image" "$dir/vmlinuz.new"
   basename "$tmp"/*.deb > "$dir/package"
   mv "$dir/vmlinuz.new" "$dir/vmlinuz"
   rm -rf "$tmp"
@@ -162,9 +200,9 @@ printf '%s\0' "$guest_path" "$@" > "$work/root/rawmap/argv"
 log=$work/console.log
 set +e
 timeout --foreground -k 10 "${RAWMAP_KERNEL_TIMEOUT:-900}" \
-  "${qemu[@]}" -smp 2 -m 1024 -display none -monitor none -serial stdio -no-reboot \
+  "${qemu[@]}" -smp 2 -m 1024 -nic none -display none -monitor none -serial stdio -no-reboot \
   -kernel "$kdir/vmlinuz" -initrd "$work/init.cpio" \
-  -append "console=$console panic=-1 quiet" </dev/null 2>&1 |
+  -append "console=$console panic=-1 quiet secretmem.enable=1" </dev/null 2>&1 |
   sed -u -e 's/\r$//' -e '/^\[ *[0-9.]*\] reboot: Power down$/d' | tee "$log"
 qemu_status=${PIPESTATUS[0]}
 set -e

@@ -2,9 +2,10 @@
 # fmt, clippy, docs, no_std builds and the test matrix: host, x86_64 musl, and
 # aarch64 musl under qemu-aarch64 at 4K, 16K and 64K pages.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
-run() { echo "+ $*"; "$@"; }
+. "$(dirname "$0")/../lib.sh"
+cd "$(ci_root)"
+need_rust_targets
+need_pkgs qemu-user
 
 run cargo test
 run cargo fmt --all -- --check
