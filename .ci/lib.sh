@@ -36,10 +36,15 @@ need_pkgs() {
 # The pinned toolchain of rust-toolchain.toml with its components and every
 # target it lists. With RUSTUP_AUTO_INSTALL=0 rustup adds none of these by
 # itself; both calls are no-ops once done.
+# The channel rust-toolchain.toml pins.
+pinned_channel() {
+  sed -n 's/^channel *= *"\(.*\)"/\1/p' "$(ci_root)/rust-toolchain.toml"
+}
+
 need_rust_targets() {
   local file channel targets
   file=$(ci_root)/rust-toolchain.toml
-  channel=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$file")
+  channel=$(pinned_channel)
   mapfile -t targets < <(sed -n '/^targets/,/]/s/^ *"\([^"]*\)".*/\1/p' "$file")
   [ -n "$channel" ] && [ ${#targets[@]} -gt 0 ] || {
     echo "cannot read the channel and targets of $file" >&2
