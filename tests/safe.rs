@@ -1104,3 +1104,34 @@ fn touching_past_the_end_of_the_file_raises_sigbus() {
         assert_eq!(past, 128 + libc::SIGBUS);
     }
 }
+
+#[test]
+fn safe_layer_maps_any_offset_with_the_real_page_size() {
+    // The safe layer maps from the page-aligned offset below and hands out a
+    // pointer into it; a kernel with 16K pages refuses anything computed
+    // with 4K pages, so this passing there shows the arithmetic is right.
+    let page = page_size();
+    let file = common::file_with(&common::pattern_bytes(3 * page));
+    for offset in [
+        1,
+        common::mem::SUB_PAGE,
+        page - 1,
+        page,
+        page + common::mem::SUB_PAGE + 7,
+        2 * page,
+    ] {
+        let len = 3 * page - offset;
+        // SAFETY: the temporary file is private to this test.
+        let map = unsafe { MmapOptions::new().offset(offset as u64).map(&file) }
+            .unwrap_or_else(|e| panic!("map at offset {offset}: {e}"));
+        assert_eq!(map.len(), len);
+        assert!(
+            map.iter()
+                .enumerate()
+                .all(|(i, &b)| b == common::pattern(offset + i)),
+            "offset {offset}"
+        );
+        map.unmap()
+            .unwrap_or_else(|e| panic!("unmap at offset {offset}: {}", e.errno()));
+    }
+}
