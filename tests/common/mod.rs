@@ -219,3 +219,23 @@ pub fn target_command(bin: &Path) -> Command {
         Command::new(bin)
     }
 }
+
+// ---------------------------------------------------------------------------
+// Property tests
+
+/// The property tests' configuration: 2000 cases on this machine's kernel,
+/// 500 under emulation (QEMU's user mode, or the real-kernel runner's
+/// full-system emulation), which is slower by one to two orders of
+/// magnitude; `PROPTEST_CASES` overrides both. No failure persistence
+/// files.
+pub fn proptest_config() -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if under_emulation() { 500 } else { 2000 });
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}
