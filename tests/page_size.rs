@@ -7,13 +7,8 @@
 mod common;
 
 use common::proc::host_page_size;
+use common::sysconf_page_size;
 use rawmap::page_size;
-
-fn sysconf_page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(n).expect("sysconf(_SC_PAGESIZE) succeeds")
-}
 
 #[test]
 fn page_size_is_the_kernels() {

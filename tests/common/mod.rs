@@ -98,6 +98,14 @@ pub fn kernel_version() -> (u32, u32) {
     (parts.next().unwrap(), parts.next().unwrap())
 }
 
+/// The page size the C library's `sysconf` gives (from `AT_PAGESZ`, which
+/// the kernel or QEMU sets): an oracle independent of rawmap's lookup chain.
+pub fn sysconf_page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(n).expect("sysconf(_SC_PAGESIZE) succeeds")
+}
+
 /// Writes a line straight to standard error, so that a suite's figures show
 /// without `--nocapture`.
 pub fn report(line: &str) {
