@@ -10,15 +10,10 @@ mod common;
 use std::io::{self, ErrorKind};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
 
+use common::fork::{fork_child, wait};
+use common::{pattern_bytes, serial};
 use rawmap::{Errno, Mmap, MmapMut, MmapOptions, page_size};
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 #[track_caller]
 fn assert_io_err(err: io::Error, kind: ErrorKind, errno: i32) {
@@ -41,7 +36,7 @@ fn open_maps_the_whole_file() {
     let _g = serial();
     let dir = open_dir();
     let path = dir.path().join("data");
-    let bytes: Vec<u8> = (0..3 * page_size() + 17).map(|i| (i % 251) as u8).collect();
+    let bytes = pattern_bytes(3 * page_size() + 17);
     std::fs::write(&path, &bytes).unwrap();
     // SAFETY: the file is private to this test.
     let map = unsafe { Mmap::open(&path) }.unwrap();
@@ -148,20 +143,13 @@ fn directories_are_refused() {
 /// Runs `f` in a child made with `fork` that first gives up root (to the
 /// user and group `nobody`, 65534), and returns its exit code.
 fn as_nobody(f: impl FnOnce() -> i32) -> i32 {
-    // SAFETY: the child runs `f` and leaves with `_exit`; no other thread
-    // of this process holds a lock meanwhile (the tests run one at a time).
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0);
-    if pid == 0 {
+    // No other thread of this process holds a lock meanwhile (the tests run
+    // one at a time).
+    let status = wait(fork_child(|| {
         // SAFETY: changes the identity of this child only.
         let dropped = unsafe { libc::setgid(65534) == 0 && libc::setuid(65534) == 0 };
-        let code = if dropped { f() } else { 99 };
-        // SAFETY: ends the child without the parent's destructors.
-        unsafe { libc::_exit(code) };
-    }
-    let mut status = 0;
-    // SAFETY: waits for the child made above.
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        if dropped { f() } else { 99 }
+    }));
     assert!(libc::WIFEXITED(status), "child status {status:#x}");
     libc::WEXITSTATUS(status)
 }

@@ -1,21 +1,35 @@
 //! `page_size()` against independent sources: libc's `sysconf`, the C
-//! library's copy of the aux vector, and `QEMU_PAGESIZE` under QEMU.
+//! library's copy of the aux vector, `QEMU_PAGESIZE` under QEMU, and the
+//! kernel the real-kernel runner booted (`RAWMAP_KERNEL`).
 //! (`set_page_size` changes a process-wide value, so it is tested in its own
 //! binary, `tests/set_page_size.rs`.)
 
 mod common;
 
+use common::proc::host_page_size;
+use common::sysconf_page_size;
 use rawmap::page_size;
 
-fn sysconf_page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(n).expect("sysconf(_SC_PAGESIZE) succeeds")
-}
-
 #[test]
-fn equals_sysconf() {
-    assert_eq!(page_size(), sysconf_page_size());
+fn page_size_is_the_kernels() {
+    let page = page_size();
+    // musl's and glibc's sysconf read AT_PAGESZ, which the kernel (or QEMU)
+    // sets: an oracle independent of rawmap's lookup chain.
+    assert_eq!(page, sysconf_page_size());
+    if let Some(size) = common::qemu_pagesize() {
+        assert_eq!(page, size, "QEMU_PAGESIZE");
+    }
+    // The runner names the kernel it booted; its page size is known.
+    match std::env::var("RAWMAP_KERNEL").as_deref() {
+        Ok("aarch64-16k") => assert_eq!(page, 16 * 1024),
+        Ok("aarch64-4k" | "x86_64") => assert_eq!(page, 4096),
+        Ok(other) => panic!("unknown RAWMAP_KERNEL {other:?}"),
+        Err(_) => assert!(
+            !common::under_real_kernel_runner(),
+            "the runner sets RAWMAP_KERNEL"
+        ),
+    }
+    eprintln!("environment: {}, page size {page}", common::environment());
 }
 
 #[test]
@@ -48,20 +62,6 @@ fn is_a_power_of_two_and_stable() {
         .map(|t| t.join().unwrap())
         .collect();
     assert!(others.iter().all(|&p| p == first), "{others:?}");
-}
-
-/// The page size of the machine that really runs the code: `KernelPageSize`
-/// in `/proc/self/smaps`, which QEMU 7.2's user mode does not emulate (so
-/// under QEMU it is the host's).
-fn host_page_size() -> usize {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-    let kb: usize = smaps
-        .lines()
-        .find_map(|l| l.strip_prefix("KernelPageSize:"))
-        .and_then(|rest| rest.trim().strip_suffix("kB"))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("a KernelPageSize line");
-    kb * 1024
 }
 
 #[test]

@@ -7,95 +7,29 @@
 //!   increments exactly;
 //! - touching a page past the end of a truncated file kills only the process
 //!   that touched it, with `SIGBUS` (the reason the file constructors are
-//!   `unsafe`);
-//! - map/drop cycles (100 000 on this machine's kernel, 50 000 under QEMU's
-//!   user mode, 20 000 under the real-kernel runner) leak no mapping, no
-//!   address space and no descriptor.
+//!   `unsafe`).
+//!
+//! (That map/drop cycles leak nothing: tests/leaks.rs.)
 //!
 //! Children are made with `fork` (the test binary may run under QEMU, where
 //! it cannot simply be spawned again). The harness is multi-threaded, so a
 //! child does only async-signal-safe work: raw system calls and rawmap, no
 //! allocation, no locks, then `_exit`. Figures go straight to stderr, so
 //! they show without `--nocapture`.
+//!
+//! Every test here holds [`serial`] while it runs. Under QEMU's user mode a
+//! `fork` taken while other guest threads are busy can leave the child
+//! unable to start threads of its own (QEMU 7.2 dies with exit code 127);
+//! one test at a time also keeps the timing figures honest.
 
 mod common;
 
-use std::ffi::CStr;
-use std::io::Write as _;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use rawmap::{Advice, MmapOptions, page_size};
-
-/// Every test here holds this while it runs. Under QEMU's user mode a
-/// `fork` taken while other guest threads are busy can leave the child
-/// unable to start threads of its own (QEMU 7.2 dies with exit code 127),
-/// and the leak count wants a quiet process; one test at a time also keeps
-/// the timing figures honest.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn report(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// Forks; the child runs `child` (async-signal-safe work only) and leaves
-/// with `_exit` and the code it returns. Returns the child's pid.
-fn fork_child(child: impl FnOnce() -> i32) -> libc::pid_t {
-    // SAFETY: the child only runs `child`, which keeps to async-signal-safe
-    // work, and never returns from this function.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
-    if pid == 0 {
-        let code = child();
-        // SAFETY: leaves the child without running anything of the parent's.
-        unsafe { libc::_exit(code) };
-    }
-    pid
-}
-
-/// Waits for `pid` and returns its wait status.
-fn wait(pid: libc::pid_t) -> i32 {
-    let mut status = 0;
-    loop {
-        // SAFETY: waits for our own child.
-        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if r == pid {
-            return status;
-        }
-        assert_eq!(
-            std::io::Error::last_os_error().raw_os_error(),
-            Some(libc::EINTR),
-            "waitpid"
-        );
-    }
-}
-
-fn describe(status: i32) -> String {
-    if libc::WIFEXITED(status) {
-        format!("exit code {}", libc::WEXITSTATUS(status))
-    } else if libc::WIFSIGNALED(status) {
-        format!("signal {}", libc::WTERMSIG(status))
-    } else {
-        format!("status {status:#x}")
-    }
-}
-
-/// A pipe, both ends close-on-exec: (read, write).
-fn pipe() -> (i32, i32) {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    (fds[0], fds[1])
-}
-
-fn close(fd: i32) {
-    // SAFETY: closes a descriptor this test opened and owns.
-    unsafe { libc::close(fd) };
-}
+use common::fork::{close, describe, fork_child, pipe, silence_stderr, wait};
+use common::{report, serial};
+use rawmap::{MmapOptions, page_size};
 
 /// A small deterministic generator (xorshift64*), seeded from the clock;
 /// the seed is printed so that a run can be repeated with RAWMAP_SEED.
@@ -183,10 +117,10 @@ fn record_writer(fd: i32, records: usize, report_fd: i32) -> i32 {
 
 #[test]
 fn nothing_flushed_is_lost_under_sigkill() {
-    let _serial = one_at_a_time();
+    let _serial = serial();
     // Fewer under emulation: QEMU's user mode, or the real-kernel runner's
     // full-system emulation.
-    let qemu = common::under_qemu_user() || common::under_real_kernel_runner();
+    let qemu = common::under_emulation();
     let kills = if qemu { 20 } else { 100 };
     let records = 1 << 14;
     let (mut rng, seed) = Rng::from_env_or_clock();
@@ -446,7 +380,7 @@ mod many_writers {
 
     #[test]
     fn many_writers_count_exactly() {
-        let _serial = one_at_a_time();
+        let _serial = serial();
         let workers = (PROCESSES * THREADS) as u64;
         assert_eq!(TOTAL_INCREMENTS % workers, 0);
         let per_worker = TOTAL_INCREMENTS / workers;
@@ -464,7 +398,7 @@ mod many_writers {
         // remembers every thread of the parent: forking from the newest thread
         // keeps the numbers apart (forking from an older one makes QEMU abort
         // with `qemu_plugin_vcpu_init_hook: assertion failed`). No other thread
-        // starts meanwhile: every test here holds ONE_AT_A_TIME, so no other
+        // starts meanwhile: every test here holds `serial()`, so no other
         // test can finish and make the harness start a new one; the pause lets
         // the harness start the one it may have started for the test that
         // finished just before this one.
@@ -528,7 +462,7 @@ mod many_writers {
 /// `SIGBUS`. Only the process that touches it dies.
 #[test]
 fn truncated_file_raises_sigbus() {
-    let _serial = one_at_a_time();
+    let _serial = serial();
     let p = page_size();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shrinks");
@@ -548,11 +482,7 @@ fn truncated_file_raises_sigbus() {
     let pid = fork_child(|| {
         // QEMU's user mode reports the guest's death on stderr; the wait
         // status below is the evidence.
-        // SAFETY: open and dup2 are async-signal-safe; the path is static.
-        unsafe {
-            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-            libc::dup2(null, 2);
-        }
+        silence_stderr();
         // SAFETY: deliberately not upheld: the parent truncates the file
         // while this mapping lives; that is what this child demonstrates.
         let map = match unsafe { MmapOptions::new().len(2 * p).map(fd) } {
@@ -608,363 +538,4 @@ fn truncated_file_raises_sigbus() {
          the parent and its mapping inside the file are unaffected",
         common::environment()
     ));
-}
-
-// ---------------------------------------------------------------------------
-// No leaks.
-
-/// Reads the file at `path` with raw calls in chunks, giving each chunk to
-/// `f`. Async-signal-safe: no allocation.
-fn read_chunks(path: &CStr, mut f: impl FnMut(&[u8])) -> bool {
-    // SAFETY: a NUL-terminated path.
-    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return false;
-    }
-    let mut buf = [0u8; 4096];
-    let ok = loop {
-        // SAFETY: reads at most `buf.len()` bytes into `buf`.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        if n < 0 {
-            break false;
-        }
-        if n == 0 {
-            break true;
-        }
-        f(&buf[..n as usize]);
-    };
-    close(fd);
-    ok
-}
-
-/// `/proc/self/maps`: the number of mappings and the bytes they span.
-fn mappings() -> [u64; 2] {
-    let (mut lines, mut bytes) = (0u64, 0u64);
-    // A line starts `start-end ` in hex; the parser keeps its state across
-    // chunks.
-    let (mut field, mut start, mut end) = (0u8, 0u64, 0u64);
-    let hex = |c: u8| (c as char).to_digit(16).map(u64::from);
-    let ok = read_chunks(c"/proc/self/maps", |b| {
-        for &c in b {
-            match (field, c) {
-                (_, b'\n') => {
-                    lines += 1;
-                    bytes += end.wrapping_sub(start);
-                    (field, start, end) = (0, 0, 0);
-                }
-                (0, b'-') => field = 1,
-                (1, b' ') => field = 2,
-                (0, _) => start = start << 4 | hex(c).unwrap_or(0),
-                (1, _) => end = end << 4 | hex(c).unwrap_or(0),
-                _ => {}
-            }
-        }
-    });
-    if ok { [lines, bytes] } else { [u64::MAX; 2] }
-}
-
-/// `VmSize:` of `/proc/self/status`, in kB.
-fn vm_size_kb() -> u64 {
-    let mut buf = [0u8; 8192];
-    let mut len = 0;
-    read_chunks(c"/proc/self/status", |b| {
-        let n = b.len().min(buf.len() - len);
-        buf[len..len + n].copy_from_slice(&b[..n]);
-        len += n;
-    });
-    let text = &buf[..len];
-    let key = b"VmSize:";
-    let Some(at) = text.windows(key.len()).position(|w| w == key) else {
-        return u64::MAX;
-    };
-    text[at + key.len()..]
-        .iter()
-        .skip_while(|b| b.is_ascii_whitespace())
-        .take_while(|b| b.is_ascii_digit())
-        .fold(0, |n, b| n * 10 + u64::from(b - b'0'))
-}
-
-/// Open descriptors: the entries of `/proc/self/fd`, less the one used to
-/// read it.
-fn fd_count() -> u64 {
-    // SAFETY: a NUL-terminated path.
-    let dir = unsafe {
-        libc::open(
-            c"/proc/self/fd".as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        )
-    };
-    if dir < 0 {
-        return u64::MAX;
-    }
-    let mut buf = [0u64; 1024];
-    let mut count = 0;
-    loop {
-        // SAFETY: getdents64 writes at most the buffer's size into it.
-        let n = unsafe {
-            libc::syscall(
-                libc::SYS_getdents64,
-                dir,
-                buf.as_mut_ptr(),
-                std::mem::size_of_val(&buf),
-            )
-        };
-        if n <= 0 {
-            break;
-        }
-        // SAFETY: the kernel filled `n` bytes of `buf` with records.
-        let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize) };
-        let mut at = 0;
-        while at + 19 < bytes.len() {
-            // struct linux_dirent64: ino u64, off i64, reclen u16, type u8, name
-            let reclen = u16::from_ne_bytes([bytes[at + 16], bytes[at + 17]]) as usize;
-            let name = &bytes[at + 19..at + reclen];
-            if name[0] != b'.' {
-                count += 1;
-            }
-            at += reclen;
-        }
-    }
-    close(dir);
-    count - 1
-}
-
-/// The three figures, each read until two readings agree (QEMU's
-/// `/proc/self/maps` can briefly miss a mapping while another thread maps,
-/// see DESIGN.md; in the single-threaded child this is a belt and braces).
-fn snapshot() -> [u64; 4] {
-    let read = || {
-        let [count, bytes] = mappings();
-        [count, bytes, vm_size_kb(), fd_count()]
-    };
-    let mut last = read();
-    for _ in 0..5 {
-        let now = read();
-        if now == last {
-            break;
-        }
-        last = now;
-    }
-    last
-}
-
-/// One map/drop cycle of the safe layer, chosen by `i`: anonymous and file
-/// mappings of various lengths and offsets, with conversions, flushes,
-/// advice and remaps in between. Async-signal-safe: rawmap allocates
-/// nothing. Returns an error code, or 0.
-fn one_cycle(i: u64, ro: i32, rw: i32, p: usize) -> i32 {
-    let lens = [1, p - 1, p, p + 1, 3 * p + 5, 16 * p];
-    let offsets = [0u64, 1, p as u64 - 1, p as u64, 2 * p as u64 + 3];
-    let len = lens[(i % lens.len() as u64) as usize];
-    let off = offsets[(i / 7 % offsets.len() as u64) as usize];
-    let opts = {
-        let mut o = MmapOptions::new();
-        o.len(len).offset(off);
-        o
-    };
-    let touch = |s: &[u8]| {
-        // SAFETY: both bytes are inside the slice.
-        unsafe { std::ptr::read_volatile(&s[0]) ^ std::ptr::read_volatile(&s[s.len() - 1]) }
-    };
-    let check = |r: Result<(), rawmap::Errno>| r.map_or_else(|e| 100 + e.into_raw(), |()| 0);
-    // SAFETY (for the file mappings below): the file is private to this
-    // test and keeps its length while the child runs.
-    match i % 9 {
-        0 => match opts.map_anon() {
-            Ok(mut m) => {
-                m[len - 1] = 1;
-                touch(&m);
-                0
-            }
-            Err(e) => 100 + e.into_raw(),
-        },
-        1 => match opts.map_anon_shared() {
-            Ok(m) => {
-                touch(&m);
-                check(m.flush_async())
-            }
-            Err(e) => 100 + e.into_raw(),
-        },
-        // SAFETY: see above.
-        2 => match unsafe { opts.map(ro) } {
-            Ok(m) => {
-                touch(&m);
-                check(m.advise_range(Advice::Sequential, 0, len))
-            }
-            Err(e) => 100 + e.into_raw(),
-        },
-        // SAFETY: see above.
-        3 => match unsafe { opts.map_mut(rw) } {
-            Ok(m) => {
-                touch(&m);
-                check(m.flush_async_range(len / 2, len - len / 2))
-            }
-            Err(e) => 100 + e.into_raw(),
-        },
-        // SAFETY: see above.
-        4 => match unsafe { opts.map_copy(rw) } {
-            Ok(mut m) => {
-                m[0] ^= 1;
-                match m.make_read_only() {
-                    Ok(m) => {
-                        touch(&m);
-                        0
-                    }
-                    Err(e) => 100 + e.errno().into_raw(),
-                }
-            }
-            Err(e) => 100 + e.into_raw(),
-        },
-        // SAFETY: see above.
-        5 => match unsafe { opts.map_copy_read_only(ro) } {
-            Ok(m) => match m.make_mut() {
-                Ok(mut m) => {
-                    m[len - 1] = 2;
-                    0
-                }
-                Err(e) => 100 + e.errno().into_raw(),
-            },
-            Err(e) => 100 + e.into_raw(),
-        },
-        6 => match opts.map_anon() {
-            Ok(mut m) => {
-                // SAFETY: anonymous memory has no file to outgrow.
-                match unsafe { m.remap(len * 2 + p, true) } {
-                    Ok(()) => {
-                        touch(&m);
-                        check(m.unmap().map_err(|e| e.errno()))
-                    }
-                    Err(e) => 100 + e.into_raw(),
-                }
-            }
-            Err(e) => 100 + e.into_raw(),
-        },
-        7 => match MmapOptions::new().len(len).populate().map_anon() {
-            Ok(m) => {
-                let (ptr, l) = m.into_raw();
-                // SAFETY: straight from `into_raw` of a normal-page mapping.
-                let m = unsafe { rawmap::MmapMut::from_raw(ptr, l) };
-                touch(&m);
-                0
-            }
-            Err(e) => 100 + e.into_raw(),
-        },
-        // Now and then huge pages: reads /proc/meminfo for the size (a
-        // descriptor opened and closed) and usually fails for want of
-        // reserved huge pages.
-        _ if i % 100 == 8 => {
-            if let Ok(m) = MmapOptions::new().len(len).huge(None).map_anon() {
-                touch(&m);
-            }
-            0
-        }
-        _ => match MmapOptions::new().len(len).stack().no_reserve().map_anon() {
-            Ok(m) => {
-                touch(&m);
-                check(m.lock_range(0, 1).and_then(|()| m.unlock()))
-            }
-            Err(e) => 100 + e.into_raw(),
-        },
-    }
-}
-
-#[test]
-fn map_drop_cycles_leak_nothing() {
-    let _serial = one_at_a_time();
-    let qemu = common::under_qemu_user();
-    // Fewer under emulation: QEMU's user mode, and fewer still under the
-    // real-kernel runner's full-system emulation.
-    let cycles: u64 = if common::under_real_kernel_runner() {
-        20_000 // full-system emulation without KVM: the slowest of all
-    } else if qemu {
-        50_000
-    } else {
-        100_000
-    };
-    let warmup = 1_000;
-    let p = page_size();
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), vec![7u8; 24 * p]).unwrap();
-    let rw = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(file.path())
-        .unwrap();
-    let ro = std::fs::File::open(file.path()).unwrap();
-    // The child reports here: [status, failed cycle, before x4, after x4].
-    let mut out = MmapOptions::new().len(10 * 8).map_anon_shared().unwrap();
-    let out_ptr = out.as_mut_ptr().cast::<u64>();
-    let (ro_fd, rw_fd) = (ro.as_raw_fd(), rw.as_raw_fd());
-    let started = Instant::now();
-
-    // The cycles run in a forked child: it has one thread, so nothing else
-    // maps or opens anything while it counts.
-    let pid = fork_child(|| {
-        // SAFETY: `out_ptr` points to 8 u64 in a shared mapping.
-        let out = unsafe { std::slice::from_raw_parts_mut(out_ptr, 10) };
-        for i in 0..warmup {
-            let code = one_cycle(i, ro_fd, rw_fd, p);
-            if code != 0 {
-                out[0] = code as u64;
-                out[1] = i;
-                return 1;
-            }
-        }
-        let before = snapshot();
-        for i in 0..cycles {
-            let code = one_cycle(i, ro_fd, rw_fd, p);
-            if code != 0 {
-                out[0] = code as u64;
-                out[1] = i;
-                return 1;
-            }
-        }
-        let after = snapshot();
-        out[2..6].copy_from_slice(&before);
-        out[6..10].copy_from_slice(&after);
-        0
-    });
-    let status = wait(pid);
-    let r: Vec<u64> = out
-        .chunks_exact(8)
-        .map(|c| u64::from_ne_bytes(c.try_into().unwrap()))
-        .collect();
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "the cycling child ended with {} (code {}, cycle {})",
-        describe(status),
-        r[0],
-        r[1]
-    );
-    let (before, after) = (&r[2..6], &r[6..10]);
-    report(&format!(
-        "no leaks [{}, page size {p}]: {cycles} map/drop cycles (after {warmup} warm-up cycles): \
-         mappings {} -> {} spanning {} kB -> {} kB, VmSize {} kB -> {} kB{}, open fds {} -> {} \
-         ({:.1} s)",
-        common::environment(),
-        before[0],
-        after[0],
-        before[1] / 1024,
-        after[1] / 1024,
-        before[2],
-        after[2],
-        if qemu { " (QEMU's own process)" } else { "" },
-        before[3],
-        after[3],
-        started.elapsed().as_secs_f64()
-    ));
-    assert!(
-        before.iter().all(|&v| v != u64::MAX),
-        "reading /proc failed"
-    );
-    assert_eq!(before[0], after[0], "mapping count");
-    assert_eq!(before[1], after[1], "bytes mapped");
-    if !qemu {
-        assert_eq!(before[2], after[2], "VmSize");
-    } else {
-        // Under QEMU, /proc/self/status is QEMU's host process, whose size
-        // includes QEMU's own caches; the guest's address space is what
-        // /proc/self/maps shows (asserted above).
-    }
-    assert_eq!(before[3], after[3], "open descriptors");
 }

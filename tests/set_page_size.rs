@@ -2,12 +2,10 @@
 //! this test binary, in a single test: nothing else here calls rawmap, and
 //! the order of the steps is fixed.
 
-use rawmap::{page_size, set_page_size};
+mod common;
 
-fn sysconf_page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap()
-}
+use common::sysconf_page_size;
+use rawmap::{page_size, set_page_size};
 
 #[test]
 fn set_page_size_semantics() {

@@ -1,352 +1,29 @@
-//! Property tests of the safe layer.
+//! Property test of the safe layer's range operations: random sequences of
+//! `flush_range` / `advise_range` / `lock_range` / `make_*` / `remap` on a
+//! mapping with guard mappings on both sides never change the guards'
+//! contents or protection, answer `EINVAL` exactly for ranges outside the
+//! mapping, and never crash.
 //!
-//! 1. Random file sizes, offsets, lengths and option sets through
-//!    `MmapOptions`: every `Ok` mapping shows exactly the bytes `std::fs::read`
-//!    gives for that range, every `Err` is the errno a small model of rawmap
-//!    and the kernel predicts.
-//! 2. Random sequences of `flush_range` / `advise_range` / `lock_range` /
-//!    `make_*` / `remap` on a mapping with guard mappings on both sides never
-//!    change the guards' contents or protection, answer `EINVAL` exactly for
-//!    ranges outside the mapping, and never crash.
+//! Cases: 2000 on this machine's kernel, 500 under emulation (QEMU's user
+//! mode, or the real-kernel runner's full-system emulation), which is slower
+//! by one to two orders of magnitude; `PROPTEST_CASES` overrides both.
 //!
-//! Cases per property: 2000 on this machine's kernel, 500 under emulation
-//! (QEMU's user mode, or the real-kernel runner's full-system emulation),
-//! which is slower by one to two orders of magnitude; `PROPTEST_CASES`
-//! overrides both.
-//!
-//! 64-bit targets only: its strategies include 64-bit lengths and offsets (1 << 62, 1 << 63); the
-//! 32-bit targets check offset handling in tests/offset64.rs.
+//! 64-bit targets only: its strategies include 64-bit lengths and offsets
+//! (1 << 62, 1 << 63); the 32-bit targets check offset handling in
+//! tests/offset64.rs.
 #![cfg(target_pointer_width = "64")]
 
 mod common;
 
 use std::cell::Cell;
-use std::io::Write as _;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::FileExt;
 
+use common::mem::SUB_PAGE;
+use common::proc::perms_at;
+use common::{proptest_config, report, serial};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use rawmap::{Advice, Errno, MapFlags, Mmap, MmapMut, MmapOptions, Prot, c_void, page_size};
-
-/// Every Linux page size is a multiple of this; with QEMU's larger guest
-/// pages, a file's last page is backed by host pages of this size.
-const SMALLEST_PAGE: usize = 4096;
-
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(
-            if common::under_qemu_user() || common::under_real_kernel_runner() {
-                500
-            } else {
-                2000
-            },
-        )
-}
-
-fn config() -> Config {
-    Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
-
-/// Both properties hold this while they run: the second one predicts
-/// whether a mapping can grow in place, which another thread mapping into
-/// the pages it just gave back would change.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn report(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-// ---------------------------------------------------------------------------
-// 1. Mapping files.
-
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Map,
-    MapMut,
-    MapCopy,
-    MapCopyReadOnly,
-}
-
-#[derive(Clone, Debug)]
-struct MapCase {
-    size: usize,
-    offset: u64,
-    len: Option<usize>,
-    kind: Kind,
-    read_only_fd: bool,
-    populate: bool,
-    stack: bool,
-    no_reserve: bool,
-    huge: bool,
-    fill: u8,
-}
-
-fn map_case(p: usize) -> impl Strategy<Value = MapCase> {
-    let p64 = p as u64;
-    let size = prop_oneof![
-        3 => 0..=6 * p,
-        1 => prop::sample::select(vec![0, 1, p - 1, p, p + 1, 2 * p, 6 * p]),
-    ];
-    let offset = prop_oneof![
-        4 => 0..=7 * p64,
-        2 => prop::sample::select(vec![0, 1, p64 - 1, p64, p64 + 1, 2 * p64 + 3]),
-        1 => prop::sample::select(vec![
-            1 << 62,
-            (1 << 63) - p64,
-            1 << 63,
-            u64::MAX - p64 + 1,
-            u64::MAX - 3,
-            u64::MAX,
-        ]),
-    ];
-    let len = prop_oneof![
-        2 => Just(None),
-        1 => Just(Some(0)),
-        4 => (1..=7 * p).prop_map(Some),
-        1 => prop::sample::select(vec![usize::MAX, usize::MAX - p, 1 << 63, 1 << 62]).prop_map(Some),
-    ];
-    let kind = prop::sample::select(vec![
-        Kind::Map,
-        Kind::MapMut,
-        Kind::MapCopy,
-        Kind::MapCopyReadOnly,
-    ]);
-    (
-        size,
-        offset,
-        len,
-        kind,
-        any::<bool>(),
-        any::<[bool; 3]>(),
-        prop::bool::weighted(0.1),
-        any::<u8>(),
-    )
-        .prop_map(
-            |(size, offset, len, kind, read_only_fd, [populate, stack, no_reserve], huge, fill)| {
-                MapCase {
-                    size,
-                    offset,
-                    len,
-                    kind,
-                    read_only_fd,
-                    populate,
-                    stack,
-                    no_reserve,
-                    huge,
-                    fill,
-                }
-            },
-        )
-}
-
-/// What mapping a case gives.
-#[derive(Debug, PartialEq)]
-enum Want {
-    /// A mapping of this length.
-    Map(usize),
-    /// This errno.
-    Err(Errno),
-    /// Under QEMU's user mode, where its answer depends on its own length
-    /// arithmetic: a refusal with EINVAL, ENOMEM or EOVERFLOW.
-    QemuRefuses,
-}
-
-/// What mapping `c` gives: rawmap's own checks first (DESIGN.md), then the
-/// kernel's, in the kernel's order: `MAP_HUGETLB` on a file that is not on
-/// hugetlbfs (`EINVAL`, checked before everything else), the address space
-/// (`ENOMEM`), the file offset limit (`EOVERFLOW`), then write access for a
-/// shared writable mapping (`EACCES`). Under QEMU's user mode, its known
-/// departures (DESIGN.md) instead.
-fn model(c: &MapCase, p: usize, qemu: bool) -> Want {
-    let len = match c.len {
-        Some(len) => len,
-        None => match (c.size as u64).checked_sub(c.offset) {
-            None => return Want::Err(Errno::EINVAL),
-            Some(rest) => rest as usize,
-        },
-    };
-    if len == 0 {
-        return Want::Map(0);
-    }
-    if c.offset.checked_add(len as u64).is_none() {
-        return Want::Err(Errno::EOVERFLOW);
-    }
-    let align = if c.huge { 2 << 20 } else { p };
-    let head = (c.offset % align as u64) as usize;
-    let Some(map_len) = head
-        .checked_add(len)
-        .and_then(|n| n.checked_next_multiple_of(align))
-    else {
-        return Want::Err(Errno::ENOMEM);
-    };
-    if qemu && c.huge {
-        // MAP_HUGETLB fails erratically under QEMU (DESIGN.md), and QEMU
-        // looks for address space first.
-        return Want::QemuRefuses;
-    }
-    if qemu && map_len >= 1 << 62 {
-        // QEMU's user mode looks for guest address space first.
-        return Want::Err(Errno::ENOMEM);
-    }
-    if c.huge {
-        return Want::Err(Errno::EINVAL);
-    }
-    if map_len >= 1 << 62 {
-        return Want::Err(Errno::ENOMEM);
-    }
-    let aligned = c.offset - head as u64;
-    if qemu && p > SMALLEST_PAGE && aligned >= c.size as u64 {
-        // QEMU's user mode with guest pages larger than the host's maps a
-        // file only up to its end (the rest anonymously), cutting the
-        // length to `size - offset`: a mapping that starts at the end or
-        // beyond comes out empty or wraps (DESIGN.md: even a 1-byte map of
-        // an empty file is refused).
-        return Want::QemuRefuses;
-    }
-    if aligned / p as u64 > (i64::MAX as u64 - map_len as u64) / p as u64 {
-        return Want::Err(Errno::EOVERFLOW);
-    }
-    if matches!(c.kind, Kind::MapMut) && c.read_only_fd {
-        return Want::Err(Errno::EACCES);
-    }
-    Want::Map(len)
-}
-
-#[test]
-fn mappings_show_the_file_or_the_predicted_errno() {
-    let _serial = one_at_a_time();
-    let p = page_size();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("data");
-    std::fs::write(&path, b"").unwrap();
-    let rw = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&path)
-        .unwrap();
-    let ro = std::fs::File::open(&path).unwrap();
-    let (oks, errs) = (Cell::new(0u32), Cell::new(0u32));
-    let zeros = vec![0u8; SMALLEST_PAGE];
-    let qemu = common::under_qemu_user();
-
-    let mut runner = TestRunner::new(config());
-    let result = runner.run(&map_case(p), |c| {
-        // A pattern with period 251 (prime, so no page-sized shift hides),
-        // built by copying, which stays fast under QEMU.
-        let block: Vec<u8> = (0..251u8)
-            .map(|i| i.wrapping_mul(131).wrapping_add(c.fill))
-            .collect();
-        let mut content = block.repeat(c.size / 251 + 1);
-        content.truncate(c.size);
-        // Through the open descriptor: reopening with O_TRUNC makes ext4
-        // start write-back on every close, which only costs time here.
-        rw.set_len(c.size as u64).unwrap();
-        rw.write_all_at(&content, 0).unwrap();
-        let file = std::fs::read(&path).unwrap();
-
-        let mut opts = MmapOptions::new();
-        opts.offset(c.offset);
-        if let Some(len) = c.len {
-            opts.len(len);
-        }
-        if c.populate {
-            opts.populate();
-        }
-        if c.stack {
-            opts.stack();
-        }
-        if c.no_reserve {
-            opts.no_reserve();
-        }
-        if c.huge {
-            opts.huge(Some(21));
-        }
-        let fd = if c.read_only_fd {
-            ro.as_raw_fd()
-        } else {
-            rw.as_raw_fd()
-        };
-        // SAFETY: nothing changes the file while the mapping lives (the next
-        // case rewrites it after this mapping is dropped); bytes past the
-        // end of the file are never touched beyond its last page.
-        let got: Result<Box<dyn std::ops::Deref<Target = [u8]>>, Errno> = unsafe {
-            match c.kind {
-                Kind::Map => opts.map(fd).map(|m| Box::new(m) as _),
-                Kind::MapMut => opts.map_mut(fd).map(|m| Box::new(m) as _),
-                Kind::MapCopy => opts.map_copy(fd).map(|m| Box::new(m) as _),
-                Kind::MapCopyReadOnly => opts.map_copy_read_only(fd).map(|m| Box::new(m) as _),
-            }
-        };
-        let want = model(&c, p, qemu);
-        match (&got, want) {
-            (Ok(map), Want::Map(len)) => {
-                prop_assert_eq!(map.len(), len);
-                // The bytes inside the file equal what plain I/O reads;
-                // those past its end, up to the end of its last page, are
-                // zero. Pages wholly past the end are not touched (SIGBUS).
-                let start = usize::try_from(c.offset).unwrap_or(usize::MAX);
-                let end_of_page = c.size.next_multiple_of(SMALLEST_PAGE);
-                let readable = end_of_page.saturating_sub(start).min(len);
-                let in_file = file.len().saturating_sub(start).min(readable);
-                if map[..in_file] != file[start.min(file.len())..][..in_file] {
-                    let i = (0..in_file).find(|&i| map[i] != file[start + i]).unwrap();
-                    return Err(TestCaseError::fail(format!(
-                        "byte {i} (file offset {}): mapped {:#x}, file {:#x}",
-                        start + i,
-                        map[i],
-                        file[start + i]
-                    )));
-                }
-                prop_assert!(
-                    map[in_file..readable] == zeros[..readable - in_file],
-                    "bytes past the end of the file are not zero"
-                );
-                oks.set(oks.get() + 1);
-            }
-            (Err(e), Want::Err(w)) => {
-                prop_assert_eq!(*e, w);
-                errs.set(errs.get() + 1);
-            }
-            (Err(e), Want::QemuRefuses)
-                if matches!(*e, Errno::EINVAL | Errno::ENOMEM | Errno::EOVERFLOW) =>
-            {
-                errs.set(errs.get() + 1);
-            }
-            (got, want) => {
-                return Err(TestCaseError::fail(format!(
-                    "got {:?}, model {want:?}",
-                    got.as_ref().map(|m| m.len())
-                )));
-            }
-        }
-        Ok(())
-    });
-    report(&format!(
-        "proptest mappings [{}, page size {p}]: {} cases, {} mapped and compared with \
-         std::fs::read, {} errors as the model predicts",
-        common::environment(),
-        oks.get() + errs.get(),
-        oks.get(),
-        errs.get()
-    ));
-    if let Err(e) = result {
-        panic!("{e}");
-    }
-}
-
-// ---------------------------------------------------------------------------
-// 2. Range operations stay inside the mapping.
+use proptest::test_runner::{TestCaseError, TestRunner};
+use rawmap::{Advice, Errno, MapFlags, Mmap, MmapMut, Prot, c_void, page_size};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -439,46 +116,11 @@ impl State {
     }
 }
 
-/// The protection letters of `/proc/self/maps` for the mappings that hold
-/// `addrs`, read until all are found (QEMU's view can briefly miss a
-/// mapping while another thread maps, see DESIGN.md).
-fn perms_at<const N: usize>(addrs: [usize; N]) -> [Option<String>; N] {
-    let mut found: [Option<String>; N] = [const { None }; N];
-    for _ in 0..20 {
-        let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
-            break;
-        };
-        for line in maps.lines() {
-            let Some((range, rest)) = line.split_once(' ') else {
-                continue;
-            };
-            let Some((start, end)) = range.split_once('-') else {
-                continue;
-            };
-            let (Ok(start), Ok(end)) = (
-                usize::from_str_radix(start, 16),
-                usize::from_str_radix(end, 16),
-            ) else {
-                continue;
-            };
-            for (addr, slot) in addrs.iter().zip(found.iter_mut()) {
-                if (start..end).contains(addr) {
-                    *slot = rest.get(..4).map(str::to_string);
-                }
-            }
-        }
-        if found.iter().all(Option::is_some) {
-            break;
-        }
-    }
-    found
-}
-
 const GUARD_BYTE: u8 = 0xc3;
 
 #[test]
 fn range_operations_never_touch_outside_the_mapping() {
-    let _serial = one_at_a_time();
+    let _serial = serial();
     let p = page_size();
     // On tmpfs where there is one: this property checks where flushes go,
     // not how fast a disk syncs.
@@ -488,9 +130,9 @@ fn range_operations_never_touch_outside_the_mapping() {
     file.set_len(16 * p as u64).unwrap();
     let ran = Cell::new((0u32, 0u32, 0u32));
     let guard_pattern = vec![GUARD_BYTE; p];
-    let qemu_large_pages = common::under_qemu_user() && p > SMALLEST_PAGE;
+    let qemu_large_pages = common::under_qemu_user() && p > SUB_PAGE;
 
-    let mut runner = TestRunner::new(config());
+    let mut runner = TestRunner::new(proptest_config());
     // QEMU's user mode with pages above 4K moves a remapped mapping through
     // its own guest address allocator, which then now and then fails even
     // the C library's later allocations (the test process aborts): there,
@@ -667,7 +309,7 @@ fn range_operations_never_touch_outside_the_mapping() {
                     } else if grows && !may_move && !moved_before {
                         // Growing in place: up to the upper guard, pages
                         // given back by an earlier shrink are free again
-                        // (nothing else maps meanwhile: ONE_AT_A_TIME).
+                        // (nothing else maps meanwhile: `serial()`).
                         if c.head.saturating_add(*new_len).div_ceil(p) <= c.pages {
                             Ok(())
                         } else {
