@@ -2,8 +2,4 @@
 //! Kernels run with 4 KiB, 16 KiB or 64 KiB pages, which is why rawmap never
 //! assumes a page size.
 
-use crate::flags::Named;
-
 pub(crate) use super::mmap_lp64 as mmap;
-
-pub(crate) const MAP_NAMES: &[Named] = &[];

@@ -2,8 +2,8 @@
 //!
 //! Each supported architecture has one file here. It provides:
 //!
-//! - `MAP_NAMES`: the `Debug` names of its architecture-only [`MapFlags`]
-//!   (their constants are defined in the same file, in an `impl MapFlags`);
+//! - the values of its architecture-only flags (`MAP_32BIT` on x86_64),
+//!   which `src/flags/` names and documents;
 //! - `mmap`: the system call that maps memory, taking a byte offset as a
 //!   `u64`. 64-bit architectures pass it to `mmap` as is (`mmap_lp64`);
 //!   32-bit ones use `mmap2`, whose offset is in 4096-byte units
@@ -12,9 +12,7 @@
 //!
 //! Everything else (syscall numbers, the syscall instruction) comes from the
 //! `syscalls` crate, and the flag values shared by all these architectures
-//! are in `flags.rs`. Adding an architecture is a new file and a line below.
-//!
-//! [`MapFlags`]: crate::MapFlags
+//! are in `src/flags/`. Adding an architecture is a new file and a line below.
 
 #[cfg_attr(target_arch = "x86_64", path = "x86_64.rs")]
 #[cfg_attr(target_arch = "aarch64", path = "aarch64.rs")]
@@ -23,7 +21,9 @@
 #[cfg_attr(target_arch = "x86", path = "x86.rs")]
 mod imp;
 
-pub(crate) use imp::{MAP_NAMES, mmap};
+#[cfg(target_arch = "x86_64")]
+pub(crate) use imp::MAP_32BIT;
+pub(crate) use imp::mmap;
 
 #[cfg(not(all(
     target_os = "linux",
