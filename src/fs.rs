@@ -7,7 +7,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use crate::{MapFd, Mmap, MmapMut, MmapOptions, RawFd};
+use crate::mmap::{MapFd, Mmap, MmapMut, MmapOptions};
+use crate::sys::RawFd;
+use crate::sys::consts::O_NONBLOCK;
 
 impl<T: AsFd + ?Sized> MapFd for &T {
     #[inline]
@@ -22,10 +24,6 @@ impl MapFd for BorrowedFd<'_> {
         self.as_raw_fd()
     }
 }
-
-/// `O_NONBLOCK` (the same on x86_64 and aarch64): opening a FIFO by path
-/// must not wait for a writer; for regular files it changes nothing.
-const O_NONBLOCK: i32 = 0o4000;
 
 impl Mmap {
     /// Opens the file at `path` read-only and maps all of it (`PROT_READ`,
@@ -56,6 +54,8 @@ impl Mmap {
     pub unsafe fn open(path: impl AsRef<Path>) -> io::Result<Mmap> {
         let file = OpenOptions::new()
             .read(true)
+            // Opening a FIFO by path must not wait for a writer; for
+            // regular files this changes nothing.
             .custom_flags(O_NONBLOCK)
             .open(path)?;
         // SAFETY: the caller promises what `map` requires.
@@ -95,6 +95,8 @@ impl MmapMut {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
+            // Opening a FIFO by path must not wait for a writer; for
+            // regular files this changes nothing.
             .custom_flags(O_NONBLOCK)
             .open(path)?;
         // SAFETY: the caller promises what `map_mut` requires.
@@ -128,7 +130,7 @@ impl MmapMut {
     /// # Ok(()) }
     /// ```
     pub unsafe fn create(path: impl AsRef<Path>, len: u64) -> io::Result<MmapMut> {
-        let map_len = usize::try_from(len).map_err(|_| io::Error::from(crate::Errno::ENOMEM))?;
+        let map_len = usize::try_from(len).map_err(|_| io::Error::from(syscalls::Errno::ENOMEM))?;
         let file = OpenOptions::new()
             .read(true)
             .write(true)

@@ -57,12 +57,19 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+// The modules, each using only those listed before it (no cycles): arch
+// (values per architecture), flags (uses arch), sys (the system calls; uses
+// arch, flags), procfs (uses sys), page (uses sys, procfs, flags), raw (the
+// public raw layer; uses sys, page, flags), mmap (the safe layer; uses sys,
+// page, flags), fs (the std feature; uses mmap, sys).
 mod arch;
 mod flags;
 #[cfg(feature = "std")]
 mod fs;
 mod mmap;
 mod page;
+mod procfs;
+mod raw;
 mod sys;
 
 pub use core::ffi::c_void;
@@ -71,7 +78,5 @@ pub use syscalls::Errno;
 pub use flags::{Advice, AdviceArg, MapFlags, MremapFlags, MsyncFlags, Prot, UncheckedAdvice};
 pub use mmap::{MapFd, Mmap, MmapError, MmapMut, MmapOptions};
 pub use page::{page_size, set_page_size};
-pub use sys::{madvise, mincore, mlock, mmap, mprotect, mremap, msync, munlock, munmap};
-
-/// A file descriptor number, as the kernel's `int`.
-pub type RawFd = core::ffi::c_int;
+pub use raw::{madvise, mincore, mlock, mmap, mprotect, mremap, msync, munlock, munmap};
+pub use sys::RawFd;

@@ -28,7 +28,11 @@ use syscalls::Errno;
 
 use crate::flags::{Advice, MapFlags, MremapFlags, MsyncFlags, Prot, UncheckedAdvice};
 use crate::page::{page_size, round_up};
-use crate::{RawFd, sys};
+use crate::sys::RawFd;
+use crate::sys::consts::{
+    AT_EMPTY_PATH, S_IFDIR, S_IFIFO, S_IFMT, S_IFSOCK, STATX_SIZE, STATX_TYPE,
+};
+use crate::sys::{fd as sys_fd, mm as sys};
 
 /// Something [`MmapOptions`] can map: a file descriptor.
 ///
@@ -69,49 +73,24 @@ impl MapFd for RawFd {
     }
 }
 
-/// `statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE)`: the size of the
-/// file open at `fd`. `statx` has the same layout on every architecture
-/// (Linux 4.11+).
+/// The size of the file open at `fd`, from `statx(fd, "", AT_EMPTY_PATH,
+/// STATX_TYPE | STATX_SIZE)` (Linux 4.11+).
 ///
 /// A negative `fd` is `EBADF` before any system call (`AT_FDCWD`, -100,
 /// would otherwise make `statx` describe the current directory); a
 /// directory is `EISDIR`, and a FIFO or a socket `ENODEV` (what `mmap` says
 /// of them): their "size" is no length of bytes to map.
 fn file_size(fd: RawFd) -> Result<u64, Errno> {
-    const AT_EMPTY_PATH: usize = 0x1000;
-    const STATX_TYPE: usize = 0x1;
-    const STATX_SIZE: usize = 0x200;
-    const S_IFMT: u16 = 0o170000;
-    const S_IFDIR: u16 = 0o040000;
-    const S_IFIFO: u16 = 0o010000;
-    const S_IFSOCK: u16 = 0o140000;
     if fd < 0 {
         return Err(Errno::EBADF);
     }
-    // `struct statx` is 256 bytes; u64 words give it the right alignment.
-    let mut buf = [0u64; 32];
-    // SAFETY: the kernel writes at most 256 bytes into `buf`; the path is an
-    // empty NUL-terminated string; `fd` is not negative.
-    unsafe {
-        syscalls::syscall5(
-            syscalls::Sysno::statx,
-            fd as usize,
-            c"".as_ptr() as usize,
-            AT_EMPTY_PATH,
-            STATX_TYPE | STATX_SIZE,
-            buf.as_mut_ptr() as usize,
-        )
-    }?;
-    // `stx_mode` is the u16 at byte 28 (word 3, bytes 4..6); `stx_size` the
-    // u64 at byte 40 (word 5).
-    let word3 = buf[3].to_ne_bytes();
-    let mode = u16::from_ne_bytes([word3[4], word3[5]]);
-    match mode & S_IFMT {
+    let stx = sys_fd::statx(fd, c"", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE)?;
+    match stx.mode() & S_IFMT {
         S_IFDIR => return Err(Errno::EISDIR),
         S_IFIFO | S_IFSOCK => return Err(Errno::ENODEV),
         _ => {}
     }
-    Ok(buf[5])
+    Ok(stx.size())
 }
 
 /// A builder of mappings, as in memmap2: set the offset, length and extra
