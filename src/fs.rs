@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use crate::mmap::{MapFd, Mmap, MmapMut, MmapOptions};
+use crate::map::{MapFd, Mmap, MmapMut, MmapOptions};
 use crate::sys::RawFd;
 use crate::sys::consts::O_NONBLOCK;
 

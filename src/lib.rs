@@ -60,13 +60,13 @@ extern crate std;
 // The modules, each using only those listed before it (no cycles): arch
 // (values per architecture), flags (uses arch), sys (the system calls; uses
 // arch, flags), procfs (uses sys), page (uses sys, procfs, flags), raw (the
-// public raw layer; uses sys, page, flags), mmap (the safe layer; uses sys,
-// page, flags), fs (the std feature; uses mmap, sys).
+// public raw layer; uses sys, page, flags), map (the safe layer; uses sys,
+// page, flags), fs (the std feature; uses map, sys).
 mod arch;
 mod flags;
 #[cfg(feature = "std")]
 mod fs;
-mod mmap;
+mod map;
 mod page;
 mod procfs;
 mod raw;
@@ -76,7 +76,7 @@ pub use core::ffi::c_void;
 pub use syscalls::Errno;
 
 pub use flags::{Advice, AdviceArg, MapFlags, MremapFlags, MsyncFlags, Prot, UncheckedAdvice};
-pub use mmap::{MapFd, Mmap, MmapError, MmapMut, MmapOptions};
+pub use map::{MapFd, Mmap, MmapError, MmapMut, MmapOptions};
 pub use page::{page_size, set_page_size};
 pub use raw::{madvise, mincore, mlock, mmap, mprotect, mremap, msync, munlock, munmap};
 pub use sys::RawFd;
