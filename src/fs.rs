@@ -33,7 +33,7 @@ impl Mmap {
     ///
     /// As for [`MmapOptions::map`]: nobody may change or truncate the file
     /// while the mapping lives (touching a page past a new end of file
-    /// raises `SIGBUS`: see the test `truncated_file_raises_sigbus` in `tests/reliability.rs`).
+    /// raises `SIGBUS`: see [Safety of file mappings](crate#safety-of-file-mappings)).
     ///
     /// # Errors
     ///
@@ -71,8 +71,7 @@ impl MmapMut {
     ///
     /// As for [`MmapOptions::map_mut`]: nobody else may change or truncate
     /// the file while the mapping lives (touching a page past a new end of
-    /// file raises `SIGBUS`: see the test `truncated_file_raises_sigbus`
-    /// in `tests/reliability.rs`).
+    /// file raises `SIGBUS`: see [Safety of file mappings](crate#safety-of-file-mappings)).
     ///
     /// # Errors
     ///
@@ -110,8 +109,7 @@ impl MmapMut {
     ///
     /// As for [`MmapOptions::map_mut`]: nobody else may change or truncate
     /// the file while the mapping lives (touching a page past a new end of
-    /// file raises `SIGBUS`: see the test `truncated_file_raises_sigbus`
-    /// in `tests/reliability.rs`).
+    /// file raises `SIGBUS`: see [Safety of file mappings](crate#safety-of-file-mappings)).
     ///
     /// # Errors
     ///

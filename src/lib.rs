@@ -43,10 +43,29 @@
 //!
 //! # Safety of file mappings
 //!
-//! A mapping of a file shows whatever the file holds, so another process
-//! writing the file changes bytes under a `&[u8]`, and truncating it makes
-//! access past the new end raise `SIGBUS`. That is why the constructors that
-//! map files are `unsafe`: see [`MmapOptions::map`].
+//! A mapping of a file shows whatever the file holds at the moment a byte is
+//! read, not a copy made when it was mapped:
+//!
+//! - **Changes.** Another process (or this one, through the file or another
+//!   mapping) writing the mapped part of the file changes bytes under a
+//!   `&[u8]` or `&mut [u8]` that the mapping handed out. A private
+//!   (copy-on-write) mapping is affected the same way for every page it has
+//!   not written yet.
+//! - **Truncation: `SIGBUS`.** If the file shrinks below the end of a
+//!   mapping, touching a page that now lies wholly past the new end of file
+//!   raises `SIGBUS`, a signal that by default kills the process: no error
+//!   value rawmap could return. (The bytes of the last, partial page past
+//!   the end read as zeros.) The same happens to the pages of a mapping made
+//!   with an explicit [`len`](MmapOptions::len) beyond the end of the file,
+//!   and to the pages that [`MmapMut::remap`] adds past the end of the file.
+//!
+//! That is why the constructors that map files ([`MmapOptions::map`] and its
+//! siblings, [`Mmap::open`], [`MmapMut::open`], [`MmapMut::create`]) and
+//! [`MmapMut::remap`] are `unsafe`: their caller promises that nobody changes
+//! or truncates the mapped part of the file while the mapping lives, and that
+//! the file reaches the end of the mapping. Anonymous mappings
+//! ([`MmapOptions::map_anon`], [`MmapOptions::map_anon_shared`]) have no file
+//! behind them, and are safe.
 #![no_std]
 #![deny(
     missing_docs,

@@ -455,9 +455,9 @@ impl MmapMut {
     /// # Safety
     ///
     /// For a file mapping, the file must be at least as long as the grown
-    /// mapping: touching pages past its end raises `SIGBUS` (the test
-    /// `truncated_file_raises_sigbus` in `tests/reliability.rs` shows it). (Anonymous
-    /// mappings are always safe to remap.)
+    /// mapping: touching pages past its end raises `SIGBUS` (see
+    /// [Safety of file mappings](crate#safety-of-file-mappings)). (Anonymous mappings are always safe
+    /// to remap.)
     ///
     /// # Errors
     ///

@@ -233,8 +233,7 @@ impl MmapOptions {
     ///   file, or the slice's contents change under a shared reference;
     /// - nobody may truncate the file below the end of the mapping: touching
     ///   a page past the new end of file raises `SIGBUS` and kills the
-    ///   process (the test `truncated_file_raises_sigbus` in
-    ///   `tests/reliability.rs` shows exactly that);
+    ///   process (see [Safety of file mappings](crate#safety-of-file-mappings));
     /// - with an explicit [`len`](Self::len), the file must already reach
     ///   `offset + len`: the kernel does not compare the length with the
     ///   file, so the mapping is made, and touching its pages that lie wholly
@@ -274,8 +273,8 @@ impl MmapOptions {
     ///
     /// As for [`map`](Self::map): nobody else may change or truncate the
     /// mapped part of the file while the mapping lives (touching a page past
-    /// a new end of file raises `SIGBUS`: see the test
-    /// `truncated_file_raises_sigbus` in `tests/reliability.rs`).
+    /// a new end of file raises `SIGBUS`: see
+    /// [Safety of file mappings](crate#safety-of-file-mappings)).
     ///
     /// # Errors
     ///
@@ -304,8 +303,8 @@ impl MmapOptions {
     ///
     /// As for [`map`](Self::map): pages not yet written still show the file,
     /// so nobody may change or truncate it while the mapping lives (touching
-    /// a page past a new end of file raises `SIGBUS`: see the test
-    /// `truncated_file_raises_sigbus` in `tests/reliability.rs`).
+    /// a page past a new end of file raises `SIGBUS`: see
+    /// [Safety of file mappings](crate#safety-of-file-mappings)).
     ///
     /// # Errors
     ///
@@ -338,7 +337,7 @@ impl MmapOptions {
     ///
     /// As for [`map`](Self::map): nobody may change or truncate the file
     /// while the mapping lives (touching a page past a new end of file
-    /// raises `SIGBUS`: see the test `truncated_file_raises_sigbus` in `tests/reliability.rs`).
+    /// raises `SIGBUS`: see [Safety of file mappings](crate#safety-of-file-mappings)).
     ///
     /// # Errors
     ///
@@ -368,7 +367,7 @@ impl MmapOptions {
     ///
     /// As for [`map`](Self::map): nobody may change or truncate the file
     /// while the mapping lives (touching a page past a new end of file
-    /// raises `SIGBUS`: see the test `truncated_file_raises_sigbus` in `tests/reliability.rs`).
+    /// raises `SIGBUS`: see [Safety of file mappings](crate#safety-of-file-mappings)).
     /// Running code from the mapping is a further `unsafe` step of its own.
     ///
     /// # Errors
