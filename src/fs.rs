@@ -7,7 +7,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use crate::{MapFd, Mmap, MmapMut, MmapOptions, RawFd};
+use crate::map::{MapFd, Mmap, MmapMut, MmapOptions};
+use crate::sys::RawFd;
+use crate::sys::consts::O_NONBLOCK;
 
 impl<T: AsFd + ?Sized> MapFd for &T {
     #[inline]
@@ -23,10 +25,6 @@ impl MapFd for BorrowedFd<'_> {
     }
 }
 
-/// `O_NONBLOCK` (the same on x86_64 and aarch64): opening a FIFO by path
-/// must not wait for a writer; for regular files it changes nothing.
-const O_NONBLOCK: i32 = 0o4000;
-
 impl Mmap {
     /// Opens the file at `path` read-only and maps all of it (`PROT_READ`,
     /// `MAP_SHARED`). The file is closed again; the mapping stays.
@@ -35,7 +33,7 @@ impl Mmap {
     ///
     /// As for [`MmapOptions::map`]: nobody may change or truncate the file
     /// while the mapping lives (touching a page past a new end of file
-    /// raises `SIGBUS`: see the test `truncated_file_raises_sigbus` in `tests/reliability.rs`).
+    /// raises `SIGBUS`: see [Safety of file mappings](crate#safety-of-file-mappings)).
     ///
     /// # Errors
     ///
@@ -56,6 +54,8 @@ impl Mmap {
     pub unsafe fn open(path: impl AsRef<Path>) -> io::Result<Mmap> {
         let file = OpenOptions::new()
             .read(true)
+            // Opening a FIFO by path must not wait for a writer; for
+            // regular files this changes nothing.
             .custom_flags(O_NONBLOCK)
             .open(path)?;
         // SAFETY: the caller promises what `map` requires.
@@ -71,8 +71,7 @@ impl MmapMut {
     ///
     /// As for [`MmapOptions::map_mut`]: nobody else may change or truncate
     /// the file while the mapping lives (touching a page past a new end of
-    /// file raises `SIGBUS`: see the test `truncated_file_raises_sigbus`
-    /// in `tests/reliability.rs`).
+    /// file raises `SIGBUS`: see [Safety of file mappings](crate#safety-of-file-mappings)).
     ///
     /// # Errors
     ///
@@ -95,6 +94,8 @@ impl MmapMut {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
+            // Opening a FIFO by path must not wait for a writer; for
+            // regular files this changes nothing.
             .custom_flags(O_NONBLOCK)
             .open(path)?;
         // SAFETY: the caller promises what `map_mut` requires.
@@ -108,8 +109,7 @@ impl MmapMut {
     ///
     /// As for [`MmapOptions::map_mut`]: nobody else may change or truncate
     /// the file while the mapping lives (touching a page past a new end of
-    /// file raises `SIGBUS`: see the test `truncated_file_raises_sigbus`
-    /// in `tests/reliability.rs`).
+    /// file raises `SIGBUS`: see [Safety of file mappings](crate#safety-of-file-mappings)).
     ///
     /// # Errors
     ///
@@ -128,7 +128,7 @@ impl MmapMut {
     /// # Ok(()) }
     /// ```
     pub unsafe fn create(path: impl AsRef<Path>, len: u64) -> io::Result<MmapMut> {
-        let map_len = usize::try_from(len).map_err(|_| io::Error::from(crate::Errno::ENOMEM))?;
+        let map_len = usize::try_from(len).map_err(|_| io::Error::from(syscalls::Errno::ENOMEM))?;
         let file = OpenOptions::new()
             .read(true)
             .write(true)

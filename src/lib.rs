@@ -43,10 +43,29 @@
 //!
 //! # Safety of file mappings
 //!
-//! A mapping of a file shows whatever the file holds, so another process
-//! writing the file changes bytes under a `&[u8]`, and truncating it makes
-//! access past the new end raise `SIGBUS`. That is why the constructors that
-//! map files are `unsafe`: see [`MmapOptions::map`].
+//! A mapping of a file shows whatever the file holds at the moment a byte is
+//! read, not a copy made when it was mapped:
+//!
+//! - **Changes.** Another process (or this one, through the file or another
+//!   mapping) writing the mapped part of the file changes bytes under a
+//!   `&[u8]` or `&mut [u8]` that the mapping handed out. A private
+//!   (copy-on-write) mapping is affected the same way for every page it has
+//!   not written yet.
+//! - **Truncation: `SIGBUS`.** If the file shrinks below the end of a
+//!   mapping, touching a page that now lies wholly past the new end of file
+//!   raises `SIGBUS`, a signal that by default kills the process: no error
+//!   value rawmap could return. (The bytes of the last, partial page past
+//!   the end read as zeros.) The same happens to the pages of a mapping made
+//!   with an explicit [`len`](MmapOptions::len) beyond the end of the file,
+//!   and to the pages that [`MmapMut::remap`] adds past the end of the file.
+//!
+//! That is why the constructors that map files ([`MmapOptions::map`] and its
+//! siblings, [`Mmap::open`], [`MmapMut::open`], [`MmapMut::create`]) and
+//! [`MmapMut::remap`] are `unsafe`: their caller promises that nobody changes
+//! or truncates the mapped part of the file while the mapping lives, and that
+//! the file reaches the end of the mapping. Anonymous mappings
+//! ([`MmapOptions::map_anon`], [`MmapOptions::map_anon_shared`]) have no file
+//! behind them, and are safe.
 #![no_std]
 #![deny(
     missing_docs,
@@ -57,21 +76,26 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+// The modules, each using only those listed before it (no cycles): arch
+// (values per architecture), flags (uses arch), sys (the system calls; uses
+// arch, flags), procfs (uses sys), page (uses sys, procfs, flags), raw (the
+// public raw layer; uses sys, page, flags), map (the safe layer; uses sys,
+// page, flags), fs (the std feature; uses map, sys).
 mod arch;
 mod flags;
 #[cfg(feature = "std")]
 mod fs;
-mod mmap;
+mod map;
 mod page;
+mod procfs;
+mod raw;
 mod sys;
 
 pub use core::ffi::c_void;
 pub use syscalls::Errno;
 
 pub use flags::{Advice, AdviceArg, MapFlags, MremapFlags, MsyncFlags, Prot, UncheckedAdvice};
-pub use mmap::{MapFd, Mmap, MmapError, MmapMut, MmapOptions};
+pub use map::{MapFd, Mmap, MmapError, MmapMut, MmapOptions};
 pub use page::{page_size, set_page_size};
-pub use sys::{madvise, mincore, mlock, mmap, mprotect, mremap, msync, munlock, munmap};
-
-/// A file descriptor number, as the kernel's `int`.
-pub type RawFd = core::ffi::c_int;
+pub use raw::{madvise, mincore, mlock, mmap, mprotect, mremap, msync, munlock, munmap};
+pub use sys::RawFd;

@@ -13,22 +13,18 @@
 //! The answer is cached in an atomic. Reads after the first are one relaxed
 //! load.
 
-use core::ffi::c_int;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use syscalls::{Errno, Sysno, syscall1, syscall3, syscall4};
+use syscalls::Errno;
 
-use crate::sys;
+use crate::flags::MsyncFlags;
+use crate::procfs;
+use crate::sys::consts::{AT_NULL, AT_PAGESZ};
+use crate::sys::{mm, prctl};
 
 /// 0 until the page size is known.
 static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
 
-/// `AT_PAGESZ`: the aux vector key of the page size.
-const AT_PAGESZ: usize = 6;
-/// `AT_NULL`: the key that ends the aux vector.
-const AT_NULL: usize = 0;
-/// `PR_GET_AUXV` (Linux 6.4): copy the aux vector into a buffer.
-const PR_GET_AUXV: c_int = 0x4155_5856;
 /// The smallest page any Linux architecture uses: where the probe starts.
 const SMALLEST_PAGE: usize = 4096;
 /// Words of aux vector read at most. `AT_PAGESZ` comes early in every
@@ -111,16 +107,7 @@ fn auxv_page_size(words: &[usize]) -> Option<usize> {
 /// Link 2: `prctl(PR_GET_AUXV, buf, size)` (Linux 6.4+).
 pub(crate) fn from_prctl() -> Option<usize> {
     let mut words = [0usize; AUXV_WORDS];
-    // SAFETY: PR_GET_AUXV writes at most `size_of_val(&words)` bytes into
-    // `words`, which lives until the call returns.
-    let full = unsafe {
-        sys::prctl(
-            PR_GET_AUXV,
-            words.as_mut_ptr() as usize,
-            core::mem::size_of_val(&words),
-        )
-    }
-    .ok()?;
+    let full = prctl::get_auxv(&mut words).ok()?;
     // The kernel answers the full size of its vector, which may be more
     // than it copied. An `if` rather than `Ord::min`, and `get` rather than
     // indexing: no unwinding metadata, no panic path.
@@ -133,54 +120,10 @@ pub(crate) fn from_prctl() -> Option<usize> {
     auxv_page_size(words.get(..copied)?)
 }
 
-/// Link 3: `/proc/self/auxv`, through raw `openat`, `read` and `close`.
+/// Link 3: `/proc/self/auxv`.
 pub(crate) fn from_proc_auxv() -> Option<usize> {
     let mut words = [0usize; AUXV_WORDS];
-    // SAFETY: the byte view covers exactly `words`, and any bytes written
-    // into it form valid `usize` values.
-    let bytes = unsafe {
-        core::slice::from_raw_parts_mut(
-            words.as_mut_ptr().cast::<u8>(),
-            core::mem::size_of_val(&words),
-        )
-    };
-    let filled = read_file(c"/proc/self/auxv", bytes)?;
-    // `get` rather than indexing: no panic path, whatever `read` returned.
-    auxv_page_size(words.get(..filled / core::mem::size_of::<usize>())?)
-}
-
-/// Reads the start of the file at `path` into `buf` with raw `openat`,
-/// `read` and `close`; returns the number of bytes read.
-fn read_file(path: &core::ffi::CStr, buf: &mut [u8]) -> Option<usize> {
-    const AT_FDCWD: isize = -100;
-    const O_RDONLY_CLOEXEC: usize = 0o2_000_000;
-
-    // SAFETY: `path` is NUL-terminated and outlives the call. AT_FDCWD is
-    // sign-extended as the kernel's `int` reading expects.
-    let fd = unsafe {
-        syscall4(
-            Sysno::openat,
-            AT_FDCWD as usize,
-            path.as_ptr() as usize,
-            O_RDONLY_CLOEXEC,
-            0,
-        )
-    }
-    .ok()?;
-    let mut filled = 0;
-    while filled < buf.len() {
-        let rest = &mut buf[filled..];
-        // SAFETY: the kernel writes at most `rest.len()` bytes into `rest`.
-        match unsafe { syscall3(Sysno::read, fd, rest.as_mut_ptr() as usize, rest.len()) } {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(Errno::EINTR) => {}
-            Err(_) => break,
-        }
-    }
-    // SAFETY: `fd` is the descriptor opened above and used by nothing else.
-    let _ = unsafe { syscall1(Sysno::close, fd) };
-    Some(filled)
+    auxv_page_size(procfs::auxv(&mut words)?)
 }
 
 /// The system's default huge page size: the `Hugepagesize:` line of
@@ -195,8 +138,8 @@ fn read_file(path: &core::ffi::CStr, buf: &mut [u8]) -> Option<usize> {
 #[inline(never)]
 pub(crate) fn default_huge_page_size() -> Result<usize, Errno> {
     let mut buf = [0u8; 8192];
-    let n = read_file(c"/proc/meminfo", &mut buf).ok_or(Errno::ENOSYS)?;
-    parse_hugepagesize(buf.get(..n).ok_or(Errno::ENOSYS)?).ok_or(Errno::ENOSYS)
+    let meminfo = procfs::meminfo(&mut buf).ok_or(Errno::ENOSYS)?;
+    parse_hugepagesize(meminfo).ok_or(Errno::ENOSYS)
 }
 
 /// `Hugepagesize:       2048 kB` -> 2 MiB.
@@ -227,7 +170,7 @@ pub(crate) fn from_probe() -> usize {
     let mut size = SMALLEST_PAGE;
     while size != 0 {
         // SAFETY: a zero-length msync touches no memory.
-        if unsafe { sys::msync(size as *mut _, 0, crate::MsyncFlags::empty()) }.is_ok() {
+        if unsafe { mm::msync(size as *mut _, 0, MsyncFlags::empty()) }.is_ok() {
             return size;
         }
         size = size.wrapping_shl(1);
@@ -308,15 +251,7 @@ mod tests {
             // the host's kernel: the chain must go on to /proc.
             assert_eq!(got, None);
             let mut buf = [0usize; 4];
-            // SAFETY: PR_GET_AUXV writes at most 32 bytes into `buf`.
-            let raw = unsafe {
-                sys::prctl(
-                    PR_GET_AUXV,
-                    buf.as_mut_ptr() as usize,
-                    core::mem::size_of_val(&buf),
-                )
-            };
-            assert_eq!(raw, Err(Errno::EINVAL));
+            assert_eq!(prctl::get_auxv(&mut buf), Err(Errno::EINVAL));
         } else if kernel_version() >= (6, 4) {
             assert_eq!(
                 got,
@@ -372,23 +307,6 @@ mod tests {
             .unwrap_or_else(from_probe);
         assert_eq!(page_size(), expected);
         assert_eq!(page_size(), sysconf_page_size());
-    }
-
-    #[test]
-    fn read_file_reads_and_reports_missing_files() {
-        let dir = std::env::temp_dir();
-        let path = dir.join(std::format!("rawmap-read-file-{}", std::process::id()));
-        std::fs::write(&path, b"0123456789").unwrap();
-        let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-        let mut buf = [0u8; 64];
-        assert_eq!(read_file(&c_path, &mut buf), Some(10));
-        assert_eq!(&buf[..10], b"0123456789");
-        // A buffer smaller than the file gets filled, no more.
-        let mut small = [0u8; 4];
-        assert_eq!(read_file(&c_path, &mut small), Some(4));
-        assert_eq!(&small, b"0123");
-        std::fs::remove_file(&path).unwrap();
-        assert_eq!(read_file(&c_path, &mut buf), None);
     }
 
     #[test]

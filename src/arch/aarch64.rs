@@ -2,8 +2,7 @@
 //! Kernels run with 4 KiB, 16 KiB or 64 KiB pages, which is why rawmap never
 //! assumes a page size.
 
-use crate::flags::Named;
+pub(crate) use super::byte_offset as mmap_offset;
 
-pub(crate) use super::mmap_lp64 as mmap;
-
-pub(crate) const MAP_NAMES: &[Named] = &[];
+/// The system call that maps memory.
+pub(crate) const MMAP: syscalls::Sysno = syscalls::Sysno::mmap;

@@ -1,8 +1,7 @@
 //! 32-bit ARM (EABI): `mmap2` with 4096-byte offset units; the flag values
 //! are the generic ones.
 
-use crate::flags::Named;
+pub(crate) use super::mmap2_units as mmap_offset;
 
-pub(crate) use super::mmap_ilp32 as mmap;
-
-pub(crate) const MAP_NAMES: &[Named] = &[];
+/// The system call that maps memory.
+pub(crate) const MMAP: syscalls::Sysno = syscalls::Sysno::mmap2;

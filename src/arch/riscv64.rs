@@ -1,7 +1,6 @@
 //! riscv64: `mmap` takes a byte offset; the flag values are the generic ones.
 
-use crate::flags::Named;
+pub(crate) use super::byte_offset as mmap_offset;
 
-pub(crate) use super::mmap_lp64 as mmap;
-
-pub(crate) const MAP_NAMES: &[Named] = &[];
+/// The system call that maps memory.
+pub(crate) const MMAP: syscalls::Sysno = syscalls::Sysno::mmap;

@@ -3,8 +3,7 @@
 //! values are the generic ones; `MAP_32BIT` has no effect on 32-bit
 //! processes, so rawmap defines it for x86_64 only.
 
-use crate::flags::Named;
+pub(crate) use super::mmap2_units as mmap_offset;
 
-pub(crate) use super::mmap_ilp32 as mmap;
-
-pub(crate) const MAP_NAMES: &[Named] = &[];
+/// The system call that maps memory.
+pub(crate) const MMAP: syscalls::Sysno = syscalls::Sysno::mmap2;

@@ -1,14 +1,9 @@
 //! x86_64: `mmap` takes a byte offset; `MAP_32BIT` exists only here.
 
-use crate::MapFlags;
-use crate::flags::Named;
+pub(crate) use super::byte_offset as mmap_offset;
 
-pub(crate) use super::mmap_lp64 as mmap;
+/// The system call that maps memory.
+pub(crate) const MMAP: syscalls::Sysno = syscalls::Sysno::mmap;
 
-impl MapFlags {
-    /// `MAP_32BIT` (x86_64 only): place the mapping in the first 2 GiB of the
-    /// address space. Ignored with `FIXED`.
-    pub const MAP_32BIT: Self = Self::from_bits_retain(0x40);
-}
-
-pub(crate) const MAP_NAMES: &[Named] = &[Named::flag("MAP_32BIT", MapFlags::MAP_32BIT.bits())];
+/// `MAP_32BIT`'s value (`arch/x86/include/uapi/asm/mman.h`).
+pub(crate) const MAP_32BIT: u32 = 0x40;

@@ -1,22 +1,22 @@
-//! The raw layer: one small function per system call.
+//! The raw layer: the public `unsafe fn` of each memory-management system
+//! call, documented, forwarding to `src/sys/mm.rs`.
 //!
-//! Each function converts its arguments to registers, makes the call through
-//! the `syscalls` crate and decodes the result: a return value in
-//! `-4095..=-1` is an errno, anything else (an address may have its top bit
-//! set) is the result. Nothing else happens here, with one documented
-//! exception: [`mmap`] verifies [`MapFlags::FIXED_NOREPLACE`].
+//! Each returns exactly what the kernel returns, with one documented
+//! addition: [`mmap`] verifies [`MapFlags::FIXED_NOREPLACE`].
 //!
 //! # Safety
 //!
 //! These functions create, change and remove mappings, so they can invalidate
 //! any memory in the process. Each `unsafe fn` says what its caller promises.
 
-use core::ffi::{c_int, c_void};
+use core::ffi::c_void;
 
-use syscalls::{Errno, Sysno, syscall2, syscall3, syscall5};
+use syscalls::Errno;
 
 use crate::flags::{AdviceArg, MapFlags, MremapFlags, MsyncFlags, Prot};
-use crate::{RawFd, arch};
+use crate::page::page_size;
+use crate::sys::RawFd;
+use crate::sys::mm;
 
 /// `mmap(addr, len, prot, flags, fd, offset)`: maps `len` bytes of the file
 /// open at `fd` from byte `offset` (or anonymous memory), returning the
@@ -82,11 +82,11 @@ pub unsafe fn mmap(
 ) -> Result<*mut c_void, Errno> {
     // SAFETY: the caller upholds this function's contract, which is the
     // kernel's.
-    let ret = unsafe { arch::mmap(addr as usize, len, prot.bits(), flags.bits(), fd, offset)? };
-    if flags.contains(MapFlags::FIXED_NOREPLACE) && ret != addr as usize {
+    let ret = unsafe { mm::mmap(addr, len, prot, flags, fd, offset)? };
+    if flags.contains(MapFlags::FIXED_NOREPLACE) && ret != addr {
         return Err(noreplace_missed(ret, addr, len));
     }
-    Ok(ret as *mut c_void)
+    Ok(ret)
 }
 
 /// The kernel ignored `FIXED_NOREPLACE` and mapped at `got` instead of
@@ -94,11 +94,11 @@ pub unsafe fn mmap(
 /// would have said.
 #[cold]
 #[inline(never)]
-fn noreplace_missed(got: usize, wanted: *mut c_void, len: usize) -> Errno {
+fn noreplace_missed(got: *mut c_void, wanted: *mut c_void, len: usize) -> Errno {
     // SAFETY: `got` is the mapping the kernel has just made for this call, of
     // `len` bytes; nothing else knows of it yet.
-    let _ = unsafe { syscall2(Sysno::munmap, got, len) };
-    if wanted as usize & (crate::page_size() - 1) != 0 {
+    let _ = unsafe { mm::munmap(got, len) };
+    if wanted as usize & (page_size() - 1) != 0 {
         Errno::EINVAL
     } else {
         Errno::EEXIST
@@ -133,7 +133,7 @@ fn noreplace_missed(got: usize, wanted: *mut c_void, len: usize) -> Errno {
 #[inline]
 pub unsafe fn munmap(addr: *mut c_void, len: usize) -> Result<(), Errno> {
     // SAFETY: the caller promises nothing uses the range any more.
-    unsafe { syscall2(Sysno::munmap, addr as usize, len) }.map(drop)
+    unsafe { mm::munmap(addr, len) }
 }
 
 /// `msync(addr, len, flags)`: writes the changes of a shared file mapping
@@ -167,7 +167,7 @@ pub unsafe fn munmap(addr: *mut c_void, len: usize) -> Result<(), Errno> {
 pub unsafe fn msync(addr: *mut c_void, len: usize, flags: MsyncFlags) -> Result<(), Errno> {
     // SAFETY: msync does not change memory contents; the caller hands over a
     // range it may pass to the kernel.
-    unsafe { syscall3(Sysno::msync, addr as usize, len, flags.bits() as usize) }.map(drop)
+    unsafe { mm::msync(addr, len, flags) }
 }
 
 /// `mprotect(addr, len, prot)`: changes the protection of the pages in
@@ -198,7 +198,7 @@ pub unsafe fn msync(addr: *mut c_void, len: usize, flags: MsyncFlags) -> Result<
 #[inline]
 pub unsafe fn mprotect(addr: *mut c_void, len: usize, prot: Prot) -> Result<(), Errno> {
     // SAFETY: the caller owns the range for the new protection.
-    unsafe { syscall3(Sysno::mprotect, addr as usize, len, prot.bits() as usize) }.map(drop)
+    unsafe { mm::mprotect(addr, len, prot) }
 }
 
 /// `madvise(addr, len, advice)`: tells the kernel how the range will be used,
@@ -235,10 +235,9 @@ pub unsafe fn mprotect(addr: *mut c_void, len: usize, prot: Prot) -> Result<(), 
 #[doc(alias = "posix_madvise")]
 #[inline]
 pub unsafe fn madvise(addr: *mut c_void, len: usize, advice: impl AdviceArg) -> Result<(), Errno> {
-    let advice = advice.to_raw();
     // SAFETY: the caller may pass the range, and accepts what the advice does
-    // to its contents. The advice is sign-extended as the kernel's `int`.
-    unsafe { syscall3(Sysno::madvise, addr as usize, len, advice as isize as usize) }.map(drop)
+    // to its contents.
+    unsafe { mm::madvise(addr, len, advice.to_raw()) }
 }
 
 /// `mremap(old_addr, old_len, new_len, flags, new_addr)`: grows, shrinks or
@@ -287,17 +286,7 @@ pub unsafe fn mremap(
     new_addr: *mut c_void,
 ) -> Result<*mut c_void, Errno> {
     // SAFETY: the caller gives up the old range (and any fixed target).
-    let ret = unsafe {
-        syscall5(
-            Sysno::mremap,
-            old_addr as usize,
-            old_len,
-            new_len,
-            flags.bits() as usize,
-            new_addr as usize,
-        )
-    }?;
-    Ok(ret as *mut c_void)
+    unsafe { mm::mremap(old_addr, old_len, new_len, flags, new_addr) }
 }
 
 /// `mlock(addr, len)`: keeps the pages of the range in RAM (faulting them in
@@ -330,7 +319,7 @@ pub unsafe fn mremap(
 #[inline]
 pub unsafe fn mlock(addr: *const c_void, len: usize) -> Result<(), Errno> {
     // SAFETY: mlock does not change memory contents.
-    unsafe { syscall2(Sysno::mlock, addr as usize, len) }.map(drop)
+    unsafe { mm::mlock(addr, len) }
 }
 
 /// `munlock(addr, len)`: lets the kernel page the range out again.
@@ -358,7 +347,7 @@ pub unsafe fn mlock(addr: *const c_void, len: usize) -> Result<(), Errno> {
 #[inline]
 pub unsafe fn munlock(addr: *const c_void, len: usize) -> Result<(), Errno> {
     // SAFETY: munlock does not change memory contents.
-    unsafe { syscall2(Sysno::munlock, addr as usize, len) }.map(drop)
+    unsafe { mm::munlock(addr, len) }
 }
 
 /// `mincore(addr, len, vec)`: writes one byte per page of
@@ -391,16 +380,5 @@ pub unsafe fn munlock(addr: *const c_void, len: usize) -> Result<(), Errno> {
 #[inline]
 pub unsafe fn mincore(addr: *mut c_void, len: usize, vec: *mut u8) -> Result<(), Errno> {
     // SAFETY: the caller provides room for one byte per page at `vec`.
-    unsafe { syscall3(Sysno::mincore, addr as usize, len, vec as usize) }.map(drop)
-}
-
-/// `prctl(option, arg2, arg3, 0, 0)`, for the page size lookup.
-///
-/// # Safety
-///
-/// `option` must not make the kernel write beyond memory the caller provided.
-#[inline]
-pub(crate) unsafe fn prctl(option: c_int, arg2: usize, arg3: usize) -> Result<usize, Errno> {
-    // SAFETY: the caller vouches for the option and its buffers.
-    unsafe { syscall5(Sysno::prctl, option as usize, arg2, arg3, 0, 0) }
+    unsafe { mm::mincore(addr, len, vec) }
 }

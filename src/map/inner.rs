@@ -1,0 +1,329 @@
+//! [`Inner`]: the one owner of a mapping. Every system call on a mapping
+//! goes through here, and it is the only type with `Drop`.
+
+use core::ffi::{c_int, c_void};
+use core::fmt;
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
+use core::slice;
+
+use syscalls::Errno;
+
+use crate::flags::{MapFlags, MremapFlags, MsyncFlags, Prot};
+use crate::page::{page_size, round_up};
+use crate::sys::RawFd;
+use crate::sys::mm;
+
+/// The one owner of a mapping: the user's `(ptr, len)` and the alignment it
+/// was mapped with. Every system call on a mapping goes through here.
+pub(super) struct Inner {
+    /// The user's first byte. Dangling (but aligned for `u8`) when `len == 0`.
+    ptr: NonNull<u8>,
+    /// The user's length. 0 means nothing is mapped.
+    len: usize,
+    /// The page size (or huge page size) the mapping was made with: a power
+    /// of two.
+    align: usize,
+}
+
+// SAFETY: `Inner` owns its mapping exclusively, as a `Box<[u8]>` owns its
+// allocation; the mapping is not tied to the thread that made it, and shared
+// access goes through `&[u8]` only (mutation needs `&mut`).
+unsafe impl Send for Inner {}
+// SAFETY: as above; `&Inner` gives only reads and system calls that do not
+// change the contents (msync, madvise with safe advice, mlock).
+unsafe impl Sync for Inner {}
+
+impl Inner {
+    const EMPTY: Inner = Inner {
+        ptr: NonNull::dangling(),
+        len: 0,
+        align: 1,
+    };
+
+    /// Maps `len` bytes from byte `offset` of `fd`; `len == 0` maps nothing.
+    #[inline]
+    pub(super) fn new(
+        len: usize,
+        offset: u64,
+        prot: Prot,
+        flags: MapFlags,
+        fd: RawFd,
+        align: usize,
+    ) -> Result<Inner, Errno> {
+        if len == 0 {
+            return Ok(Inner::EMPTY);
+        }
+        // `offset + len` must fit the file offset type, as the kernel's own
+        // check demands.
+        offset.checked_add(len as u64).ok_or(Errno::EOVERFLOW)?;
+        // `align` is a power of two, so the remainder fits a usize.
+        let head = (offset & (align as u64 - 1)) as usize;
+        let map_len = head
+            .checked_add(len)
+            .and_then(|n| round_up(n, align))
+            .ok_or(Errno::ENOMEM)?;
+        // SAFETY: a new mapping without FIXED replaces nothing. The caller of
+        // the public constructor vouched for the file (see `map`).
+        let base = unsafe {
+            mm::mmap(
+                core::ptr::null_mut(),
+                map_len,
+                prot,
+                flags,
+                fd,
+                offset - head as u64,
+            )
+        }?;
+        // SAFETY: the kernel returned a mapping of `map_len > head` bytes at
+        // `base`, which is therefore not null, nor is `base + head`.
+        let ptr = unsafe { NonNull::new_unchecked(base.cast::<u8>().add(head)) };
+        Ok(Inner { ptr, len, align })
+    }
+
+    /// The kernel's view: the mapping's aligned base address and length.
+    #[inline]
+    fn kernel_range(&self) -> (*mut c_void, usize) {
+        let addr = self.ptr.as_ptr() as usize;
+        let head = addr & (self.align - 1);
+        // Cannot overflow: the mapping exists, so its rounded end fits.
+        let map_len = (head + self.len + self.align - 1) & !(self.align - 1);
+        (self.ptr.as_ptr().wrapping_sub(head).cast(), map_len)
+    }
+
+    /// The one check of a sub-range `[offset, offset + len)` of the user's
+    /// view: inside the mapping, or `EINVAL` before any system call. Returns
+    /// the range widened to whole pages (still inside the mapping), or
+    /// `None` when the range is empty and there is nothing to do.
+    #[inline]
+    fn checked_range(
+        &self,
+        offset: usize,
+        len: usize,
+    ) -> Result<Option<(*mut c_void, usize)>, Errno> {
+        let end = match offset.checked_add(len) {
+            Some(end) if end <= self.len => end,
+            _ => return Err(Errno::EINVAL),
+        };
+        if len == 0 {
+            return Ok(None);
+        }
+        let start = self.ptr.as_ptr() as usize + offset;
+        let page_start = start & !(self.align - 1);
+        // The end is rounded up to the page too, as the kernel would round
+        // the length: the call then means the same where the kernel's pages
+        // are smaller than ours (QEMU's user mode with QEMU_PAGESIZE). It
+        // stays inside the mapping, whose kernel range ends on a page
+        // boundary, so this cannot overflow.
+        let end_addr = self.ptr.as_ptr() as usize + end;
+        let page_end = (end_addr + self.align - 1) & !(self.align - 1);
+        Ok(Some((page_start as *mut c_void, page_end - page_start)))
+    }
+
+    /// The user's first byte (dangling when the mapping is empty).
+    #[inline]
+    pub(super) fn ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// The user's length; 0 for an empty mapping.
+    #[inline]
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// `Type { ptr, len }`, for the owners' `Debug`.
+    pub(super) fn debug(&self, f: &mut fmt::Formatter<'_>, ty: &str) -> fmt::Result {
+        f.debug_struct(ty)
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .finish()
+    }
+
+    #[inline]
+    pub(super) fn slice(&self) -> &[u8] {
+        // SAFETY: `ptr` is valid for reads of `len` bytes while the mapping
+        // lives (or dangling with len 0); the constructor's caller promised
+        // nobody changes or truncates the file under it.
+        unsafe { slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    #[inline]
+    pub(super) fn slice_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `slice`, and `&mut self` makes the access exclusive;
+        // only `MmapMut` calls this, whose mapping is writable.
+        unsafe { slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// `msync` of a sub-range, checked.
+    #[inline]
+    pub(super) fn msync(&self, offset: usize, len: usize, flags: MsyncFlags) -> Result<(), Errno> {
+        match self.checked_range(offset, len)? {
+            // SAFETY: the range lies inside this mapping; msync does not change
+            // its contents.
+            Some((addr, len)) => unsafe { mm::msync(addr, len, flags) },
+            None => Ok(()),
+        }
+    }
+
+    /// `madvise` of a sub-range, checked.
+    ///
+    /// # Safety
+    ///
+    /// With advice that changes contents, no reference may rely on the old
+    /// contents of the range.
+    #[inline]
+    pub(super) unsafe fn madvise(
+        &self,
+        offset: usize,
+        len: usize,
+        advice: c_int,
+    ) -> Result<(), Errno> {
+        match self.checked_range(offset, len)? {
+            // SAFETY: the range lies inside this mapping; the caller accepts
+            // what the advice does to its contents.
+            Some((addr, len)) => unsafe { mm::madvise(addr, len, advice) },
+            None => Ok(()),
+        }
+    }
+
+    /// `mlock` of a sub-range, checked.
+    #[inline]
+    pub(super) fn mlock(&self, offset: usize, len: usize) -> Result<(), Errno> {
+        match self.checked_range(offset, len)? {
+            // SAFETY: the range lies inside this mapping; locking changes no
+            // contents.
+            Some((addr, len)) => unsafe { mm::mlock(addr, len) },
+            None => Ok(()),
+        }
+    }
+
+    /// `munlock` of a sub-range, checked.
+    #[inline]
+    pub(super) fn munlock(&self, offset: usize, len: usize) -> Result<(), Errno> {
+        match self.checked_range(offset, len)? {
+            // SAFETY: the range lies inside this mapping; unlocking changes
+            // no contents.
+            Some((addr, len)) => unsafe { mm::munlock(addr, len) },
+            None => Ok(()),
+        }
+    }
+
+    /// Changes the protection of the whole kernel range, for the type-state
+    /// conversions: on failure the owner comes back, unchanged.
+    ///
+    /// # Safety
+    ///
+    /// The new protection must suit every reference the caller hands out
+    /// afterwards (consuming the old owner guarantees no other is alive).
+    pub(super) unsafe fn protect(self, prot: Prot) -> Result<Inner, (Inner, Errno)> {
+        if self.len == 0 {
+            return Ok(self);
+        }
+        let (base, map_len) = self.kernel_range();
+        // SAFETY: this is exactly our mapping; the caller made sure the new
+        // protection suits the references it hands out.
+        match unsafe { mm::mprotect(base, map_len, prot) } {
+            Ok(()) => Ok(self),
+            Err(errno) => Err((self, errno)),
+        }
+    }
+
+    /// `mremap` of the whole mapping to `new_len` bytes.
+    ///
+    /// # Safety
+    ///
+    /// For a file mapping, growing must not reach past the end of the file
+    /// (touching such pages raises `SIGBUS`).
+    pub(super) unsafe fn remap(&mut self, new_len: usize, may_move: bool) -> Result<(), Errno> {
+        if new_len == 0 || self.len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let (base, old_map_len) = self.kernel_range();
+        let head = self.ptr.as_ptr() as usize - base as usize;
+        let new_map_len = head
+            .checked_add(new_len)
+            .and_then(|n| round_up(n, self.align))
+            .ok_or(Errno::ENOMEM)?;
+        let flags = if may_move {
+            MremapFlags::MAYMOVE
+        } else {
+            MremapFlags::empty()
+        };
+        // SAFETY: the old range is exactly our mapping and `&mut self` means
+        // no reference into it is alive; the caller vouches for the file.
+        let new_base =
+            unsafe { mm::mremap(base, old_map_len, new_map_len, flags, core::ptr::null_mut()) }?;
+        // SAFETY: the kernel returned a mapping of `new_map_len > head` bytes.
+        self.ptr = unsafe { NonNull::new_unchecked(new_base.cast::<u8>().add(head)) };
+        self.len = new_len;
+        Ok(())
+    }
+
+    /// `munmap` of the whole kernel range; `self` is left intact on error.
+    ///
+    /// # Safety
+    ///
+    /// On success nothing may use the mapping again: the caller forgets or
+    /// drops `self` without a second `munmap`.
+    #[inline]
+    unsafe fn munmap(&self) -> Result<(), Errno> {
+        if self.len == 0 {
+            return Ok(());
+        }
+        let (base, map_len) = self.kernel_range();
+        // SAFETY: this is exactly our mapping, and the caller makes sure
+        // nothing uses it afterwards.
+        unsafe { mm::munmap(base, map_len) }
+    }
+
+    /// Unmaps now, reporting `munmap`'s error (which `Drop` has to ignore);
+    /// on error the owner comes back, still mapped.
+    #[inline]
+    pub(super) fn unmap(self) -> Result<(), (Inner, Errno)> {
+        // SAFETY: on success `self` is forgotten below, so nothing uses the
+        // mapping and Drop does not unmap it again.
+        match unsafe { self.munmap() } {
+            Ok(()) => {
+                core::mem::forget(self);
+                Ok(())
+            }
+            Err(errno) => Err((self, errno)),
+        }
+    }
+
+    /// Gives up ownership: the user's `(ptr, len)`, with the mapping left in
+    /// place.
+    #[inline]
+    pub(super) fn into_raw(self) -> (*mut u8, usize) {
+        let this = ManuallyDrop::new(self);
+        (this.ptr.as_ptr(), this.len)
+    }
+
+    /// Rebuilds the owner of a mapping of page-sized pages.
+    ///
+    /// # Safety
+    ///
+    /// As documented on `Mmap::from_raw`.
+    #[inline]
+    pub(super) unsafe fn from_raw(ptr: *mut u8, len: usize) -> Inner {
+        match NonNull::new(ptr) {
+            Some(ptr) if len != 0 => Inner {
+                ptr,
+                len,
+                align: page_size(),
+            },
+            _ => Inner::EMPTY,
+        }
+    }
+}
+
+impl Drop for Inner {
+    #[inline]
+    fn drop(&mut self) {
+        // Drop cannot report an error; `unmap` exists for callers who want it.
+        // SAFETY: `self` is being dropped, so nothing uses the mapping after
+        // this.
+        let _ = unsafe { self.munmap() };
+    }
+}

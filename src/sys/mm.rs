@@ -1,0 +1,159 @@
+//! The memory-management system calls: `mmap` (`mmap2` on 32-bit
+//! architectures), `munmap`, `msync`, `mprotect`, `madvise`, `mremap`,
+//! `mlock`, `munlock` and `mincore`, with the kernel's semantics exactly.
+//!
+//! The public, documented forms are in `src/raw.rs`; the contracts below are
+//! theirs.
+
+use core::ffi::{c_int, c_void};
+
+use syscalls::{Errno, Sysno, syscall2, syscall3, syscall5, syscall6};
+
+use super::RawFd;
+use crate::arch;
+use crate::flags::{MapFlags, MremapFlags, MsyncFlags, Prot};
+
+/// `mmap(addr, len, prot, flags, fd, offset)`, through the architecture's
+/// call and offset form (`arch::MMAP`, `arch::mmap_offset`).
+///
+/// # Safety
+///
+/// As for [`crate::mmap`].
+#[inline(always)]
+pub(crate) unsafe fn mmap(
+    addr: *mut c_void,
+    len: usize,
+    prot: Prot,
+    flags: MapFlags,
+    fd: RawFd,
+    offset: u64,
+) -> Result<*mut c_void, Errno> {
+    let offset = arch::mmap_offset(offset)?;
+    // The casts are lossless: u32 -> usize zero-extends (the kernel reads
+    // these arguments as unsigned long and ignores bits it does not know),
+    // and the fd is sign-extended as the kernel's `int`/`unsigned long`
+    // reading expects (-1 stays -1).
+    // SAFETY: the caller upholds `mmap`'s contract; `offset` is in the form
+    // the architecture's call expects.
+    let ret = unsafe {
+        syscall6(
+            arch::MMAP,
+            addr as usize,
+            len,
+            prot.bits() as usize,
+            flags.bits() as usize,
+            fd as isize as usize,
+            offset,
+        )
+    }?;
+    Ok(ret as *mut c_void)
+}
+
+/// `munmap(addr, len)`.
+///
+/// # Safety
+///
+/// As for [`crate::munmap`]: nothing uses the range afterwards.
+#[inline(always)]
+pub(crate) unsafe fn munmap(addr: *mut c_void, len: usize) -> Result<(), Errno> {
+    // SAFETY: the caller promises nothing uses the range any more.
+    unsafe { syscall2(Sysno::munmap, addr as usize, len) }.map(drop)
+}
+
+/// `msync(addr, len, flags)`.
+///
+/// # Safety
+///
+/// As for [`crate::msync`]: the caller may hand the range to the kernel.
+#[inline(always)]
+pub(crate) unsafe fn msync(addr: *mut c_void, len: usize, flags: MsyncFlags) -> Result<(), Errno> {
+    // SAFETY: msync does not change memory contents; the caller hands over a
+    // range it may pass to the kernel.
+    unsafe { syscall3(Sysno::msync, addr as usize, len, flags.bits() as usize) }.map(drop)
+}
+
+/// `mprotect(addr, len, prot)`.
+///
+/// # Safety
+///
+/// As for [`crate::mprotect`]: the caller owns the range for the new
+/// protection.
+#[inline(always)]
+pub(crate) unsafe fn mprotect(addr: *mut c_void, len: usize, prot: Prot) -> Result<(), Errno> {
+    // SAFETY: the caller owns the range for the new protection.
+    unsafe { syscall3(Sysno::mprotect, addr as usize, len, prot.bits() as usize) }.map(drop)
+}
+
+/// `madvise(addr, len, advice)` with a raw advice number.
+///
+/// # Safety
+///
+/// As for [`crate::madvise`]: the caller accepts what the advice does to the
+/// range's contents.
+#[inline(always)]
+pub(crate) unsafe fn madvise(addr: *mut c_void, len: usize, advice: c_int) -> Result<(), Errno> {
+    // SAFETY: the caller may pass the range, and accepts what the advice does
+    // to its contents. The advice is sign-extended as the kernel's `int`.
+    unsafe { syscall3(Sysno::madvise, addr as usize, len, advice as isize as usize) }.map(drop)
+}
+
+/// `mremap(old_addr, old_len, new_len, flags, new_addr)`.
+///
+/// # Safety
+///
+/// As for [`crate::mremap`]: the caller gives up the old range (and any
+/// fixed target).
+#[inline(always)]
+pub(crate) unsafe fn mremap(
+    old_addr: *mut c_void,
+    old_len: usize,
+    new_len: usize,
+    flags: MremapFlags,
+    new_addr: *mut c_void,
+) -> Result<*mut c_void, Errno> {
+    // SAFETY: the caller gives up the old range (and any fixed target).
+    let ret = unsafe {
+        syscall5(
+            Sysno::mremap,
+            old_addr as usize,
+            old_len,
+            new_len,
+            flags.bits() as usize,
+            new_addr as usize,
+        )
+    }?;
+    Ok(ret as *mut c_void)
+}
+
+/// `mlock(addr, len)`.
+///
+/// # Safety
+///
+/// As for [`crate::mlock`]: the caller may pass the range to the kernel.
+#[inline(always)]
+pub(crate) unsafe fn mlock(addr: *const c_void, len: usize) -> Result<(), Errno> {
+    // SAFETY: mlock does not change memory contents.
+    unsafe { syscall2(Sysno::mlock, addr as usize, len) }.map(drop)
+}
+
+/// `munlock(addr, len)`.
+///
+/// # Safety
+///
+/// As for [`crate::munlock`]: the caller may pass the range to the kernel.
+#[inline(always)]
+pub(crate) unsafe fn munlock(addr: *const c_void, len: usize) -> Result<(), Errno> {
+    // SAFETY: munlock does not change memory contents.
+    unsafe { syscall2(Sysno::munlock, addr as usize, len) }.map(drop)
+}
+
+/// `mincore(addr, len, vec)`.
+///
+/// # Safety
+///
+/// As for [`crate::mincore`]: `vec` has room for one byte per page.
+#[inline(always)]
+pub(crate) unsafe fn mincore(addr: *mut c_void, len: usize, vec: *mut u8) -> Result<(), Errno> {
+    // SAFETY: the caller provides room for one byte per page at `vec`.
+    unsafe { syscall3(Sysno::mincore, addr as usize, len, vec as usize) }.map(drop)
+}
