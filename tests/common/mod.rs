@@ -39,12 +39,15 @@ pub fn under_qemu_user() -> bool {
     })
 }
 
-/// The page size QEMU's user mode was told to emulate, if any.
+/// The page size QEMU's user mode was told to emulate, if it is larger than
+/// the host's (4 KiB): the case where QEMU's emulation departs from a
+/// kernel's. `QEMU_PAGESIZE=4096` is QEMU's default and gives `None`.
 pub fn qemu_pagesize() -> Option<usize> {
     if !under_qemu_user() {
         return None;
     }
-    std::env::var("QEMU_PAGESIZE").ok()?.parse().ok()
+    let size: usize = std::env::var("QEMU_PAGESIZE").ok()?.parse().ok()?;
+    (size > 4096).then_some(size)
 }
 
 /// Whether this process runs on a real kernel booted by the project's
