@@ -14,10 +14,22 @@ use crate::page::{page_size, round_up};
 use crate::sys::RawFd;
 use crate::sys::mm;
 
+/// The largest alignment of any primitive type (`u128`/`f128` need 16 on
+/// some targets), with room to spare: an empty mapping's pointer has it, so
+/// that casting an empty mapping to a slice of any primitive (e.g.
+/// `bytemuck::cast_slice::<u8, u64>`) succeeds.
+#[repr(C, align(64))]
+struct MaxAlign;
+
+/// The pointer of an empty mapping: dangling, never dereferenced, and
+/// aligned to 64 bytes.
+const EMPTY_PTR: NonNull<u8> = NonNull::<MaxAlign>::dangling().cast::<u8>();
+
 /// The one owner of a mapping: the user's `(ptr, len)` and the alignment it
 /// was mapped with. Every system call on a mapping goes through here.
 pub(super) struct Inner {
-    /// The user's first byte. Dangling (but aligned for `u8`) when `len == 0`.
+    /// The user's first byte. When `len == 0`, dangling but aligned for any
+    /// primitive type ([`EMPTY_PTR`]).
     ptr: NonNull<u8>,
     /// The user's length. 0 means nothing is mapped.
     len: usize,
@@ -36,7 +48,7 @@ unsafe impl Sync for Inner {}
 
 impl Inner {
     const EMPTY: Inner = Inner {
-        ptr: NonNull::dangling(),
+        ptr: EMPTY_PTR,
         len: 0,
         align: 1,
     };
@@ -325,5 +337,56 @@ impl Drop for Inner {
         // SAFETY: `self` is being dropped, so nothing uses the mapping after
         // this.
         let _ = unsafe { self.munmap() };
+    }
+}
+
+/// What the owners added after the first ring need of `Inner`: whole-range
+/// advice, conversions between owners, and mappings aligned beyond a page.
+impl Inner {
+    /// Maps `len` bytes of anonymous memory at an address that is a multiple
+    /// of `align` (a power of two larger than the page size): maps `len +
+    /// align - page` bytes, then unmaps the head below the first aligned
+    /// address and the tail past the aligned `len` rounded to pages, which
+    /// leaves exactly one mapping of the rounded length.
+    pub(super) fn new_aligned(
+        len: usize,
+        prot: Prot,
+        flags: MapFlags,
+        align: usize,
+    ) -> Result<Inner, Errno> {
+        let page = page_size();
+        if len == 0 {
+            return Ok(Inner::EMPTY);
+        }
+        let map_len = round_up(len, page).ok_or(Errno::ENOMEM)?;
+        let over_len = map_len.checked_add(align - page).ok_or(Errno::ENOMEM)?;
+        // SAFETY: a new mapping without FIXED replaces nothing.
+        let base = unsafe { mm::mmap(core::ptr::null_mut(), over_len, prot, flags, -1, 0) }?;
+        let start = base as usize;
+        // Cannot overflow: the over-sized mapping exists, so everything up
+        // to its end fits, and the aligned start is inside it.
+        let aligned = (start + align - 1) & !(align - 1);
+        let head = aligned - start;
+        let tail = over_len - head - map_len;
+        let trim = |addr: usize, n: usize| -> Result<(), Errno> {
+            if n == 0 {
+                return Ok(());
+            }
+            // SAFETY: `[addr, addr + n)` is part of the mapping just made,
+            // outside the part handed out; nothing refers to it.
+            unsafe { mm::munmap(addr as *mut c_void, n) }
+        };
+        if let Err(errno) = trim(start, head).and_then(|()| trim(aligned + map_len, tail)) {
+            // SAFETY: the whole over-sized range is ours (munmap of parts
+            // already unmapped is harmless); nothing refers to it.
+            let _ = unsafe { mm::munmap(base, over_len) };
+            return Err(errno);
+        }
+        Ok(Inner {
+            // SAFETY: `aligned` lies inside a live mapping, so it is not null.
+            ptr: unsafe { NonNull::new_unchecked(aligned as *mut u8) },
+            len,
+            align: page,
+        })
     }
 }

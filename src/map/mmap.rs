@@ -380,3 +380,12 @@ impl Mmap {
         unsafe { slice::from_raw_parts(ptr, len) }
     }
 }
+
+/// Conversions to the other owners.
+impl Mmap {
+    /// The owner inside, for conversions to other owners.
+    #[inline]
+    pub(super) fn into_inner(self) -> Inner {
+        self.inner
+    }
+}

@@ -509,3 +509,12 @@ impl AsMut<[u8]> for MmapMut {
         self.inner.slice_mut()
     }
 }
+
+/// Conversions to the other owners.
+impl MmapMut {
+    /// The owner inside, for conversions to other owners.
+    #[inline]
+    pub(super) fn into_inner(self) -> Inner {
+        self.inner
+    }
+}

@@ -28,11 +28,13 @@ mod inner;
 mod mmap;
 mod mmap_mut;
 mod options;
+mod raw;
 
 pub use error::MmapError;
 pub use mmap::Mmap;
 pub use mmap_mut::MmapMut;
 pub use options::{MapFd, MmapOptions};
+pub use raw::MmapRaw;
 
 /// The trait impls every owner of a mapping that hands out `&[u8]` has, from
 /// its `inner: Inner`: `Deref<Target = [u8]>`, `AsRef<[u8]>`, and a `Debug`

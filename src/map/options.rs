@@ -3,7 +3,7 @@
 use syscalls::Errno;
 
 use super::inner::Inner;
-use super::{Mmap, MmapMut};
+use super::{Mmap, MmapMut, MmapRaw};
 use crate::flags::{MapFlags, Prot};
 use crate::page::{default_huge_page_size, page_size};
 use crate::sys::RawFd;
@@ -488,5 +488,128 @@ impl MmapOptions {
             },
             Some(None) => default_huge_page_size(),
         }
+    }
+}
+
+/// The owners beyond [`Mmap`] and [`MmapMut`]: [`MmapRaw`], and anonymous
+/// memory aligned beyond a page.
+impl MmapOptions {
+    /// Maps the file read-write and shared (`PROT_READ | PROT_WRITE`,
+    /// `MAP_SHARED`) as an [`MmapRaw`], which hands out only pointers and
+    /// atomics.
+    ///
+    /// Safe, unlike [`map_mut`](Self::map_mut): no slice into the file is
+    /// made, so the file changing under the mapping is no undefined
+    /// behaviour. (Truncating it still makes access past the new end raise
+    /// `SIGBUS`.)
+    ///
+    /// # Errors
+    ///
+    /// As for [`map_mut`](Self::map_mut).
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let file = tempfile::tempfile()?;
+    /// file.set_len(8)?;
+    /// let raw = rawmap::MmapOptions::new().map_raw(&file)?;
+    /// raw.atomic_u64(0)?.store(1, std::sync::atomic::Ordering::SeqCst);
+    /// raw.flush()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn map_raw(&self, fd: impl MapFd) -> Result<MmapRaw, Errno> {
+        self.map_file(Prot::READ | Prot::WRITE, MapFlags::SHARED, fd.map_fd())
+            .map(|inner| MmapRaw::from_inner(inner, true))
+    }
+
+    /// Maps the file read-only and shared (`PROT_READ`, `MAP_SHARED`) as an
+    /// [`MmapRaw`] (whose atomic views are then `EACCES`).
+    ///
+    /// # Errors
+    ///
+    /// As for [`map`](Self::map).
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let file = tempfile::tempfile()?;
+    /// file.set_len(8)?;
+    /// let raw = rawmap::MmapOptions::new().map_raw_read_only(&file)?;
+    /// assert!(!raw.is_writable());
+    /// // SAFETY: the mapping is 8 bytes long; nobody writes the file meanwhile.
+    /// assert_eq!(unsafe { raw.as_ptr().read_volatile() }, 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn map_raw_read_only(&self, fd: impl MapFd) -> Result<MmapRaw, Errno> {
+        self.map_file(Prot::READ, MapFlags::SHARED, fd.map_fd())
+            .map(|inner| MmapRaw::from_inner(inner, false))
+    }
+
+    /// Maps shared anonymous memory (`MAP_SHARED | MAP_ANONYMOUS`) as an
+    /// [`MmapRaw`]: after `fork`, parent and child share it and can use its
+    /// atomic words to talk to each other.
+    ///
+    /// # Errors
+    ///
+    /// As for [`map_anon`](Self::map_anon).
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering;
+    /// let raw = rawmap::MmapOptions::new().len(8).map_raw_anon_shared()?;
+    /// raw.atomic_u32(4)?.store(2, Ordering::Release);
+    /// assert_eq!(raw.atomic_u32(4)?.load(Ordering::Acquire), 2);
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    pub fn map_raw_anon_shared(&self) -> Result<MmapRaw, Errno> {
+        self.map_anonymous(MapFlags::SHARED)
+            .map(|map| MmapRaw::from_inner(map.into_inner(), true))
+    }
+
+    /// Maps private anonymous memory, as [`map_anon`](Self::map_anon), at an
+    /// address that is a multiple of `align`: e.g. the transparent huge page
+    /// size (2 MiB on x86_64), so that the kernel can back the mapping with
+    /// huge pages from its first byte.
+    ///
+    /// It maps `len + align - page_size()` bytes and unmaps the parts below
+    /// the aligned address and past the length rounded up to pages, so
+    /// exactly one mapping of the rounded length remains (and Drop unmaps
+    /// exactly that). An `align` up to the page size is the page size.
+    /// Only the length, [`populate`](Self::populate),
+    /// [`no_reserve`](Self::no_reserve) and [`stack`](Self::stack) apply.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` if `align` is not a power of two, or if [`huge`](Self::huge)
+    /// is set (huge pages are aligned to their size already); `ENOMEM` if
+    /// the over-sized length does not fit a `usize`, or memory runs out.
+    ///
+    /// ```
+    /// let align = 2 << 20;
+    /// let map = rawmap::MmapOptions::new().len(3 << 20).map_anon_aligned(align)?;
+    /// assert_eq!(map.as_ptr() as usize % align, 0);
+    /// map.advise(rawmap::Advice::HugePage).ok(); // transparent huge pages may be off
+    /// assert_eq!(rawmap::MmapOptions::new().len(1).map_anon_aligned(3).unwrap_err(),
+    ///            rawmap::Errno::EINVAL);
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    pub fn map_anon_aligned(&self, align: usize) -> Result<MmapMut, Errno> {
+        if !align.is_power_of_two() || self.huge.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        let len = self.len.unwrap_or(0);
+        let flags = MapFlags::PRIVATE | MapFlags::ANONYMOUS | self.flags;
+        let prot = Prot::READ | Prot::WRITE;
+        let page = page_size();
+        if align <= page {
+            return Inner::new(len, 0, prot, flags, -1, page).map(MmapMut::from_inner);
+        }
+        // MAP_POPULATE would fault in the head and tail only to unmap them:
+        // map without it, and populate what remains.
+        let populate = flags.contains(MapFlags::POPULATE);
+        let inner = Inner::new_aligned(len, prot, flags.difference(MapFlags::POPULATE), align)?;
+        let map = MmapMut::from_inner(inner);
+        if populate && !map.is_empty() {
+            // Best effort, as MAP_POPULATE is: it does not fail the mmap.
+            let _ = map.advise(crate::flags::Advice::PopulateWrite);
+        }
+        Ok(map)
     }
 }

@@ -1,0 +1,316 @@
+//! The second ring's owners and methods against the real kernel: empty
+//! mappings aligned for any primitive, `MmapRaw` and its atomic words
+//! (shared with a forked child), anonymous memory aligned beyond a page (one
+//! VMA of the asked length in `/proc/self/maps`), `populate_*`,
+//! `is_supported`, `Mmap::remap`, and huge pages with the rounded length.
+//!
+//! Tests that fork or read `/proc/self/maps` take [`exclusive`]; all others
+//! take [`shared`].
+
+mod common;
+
+use std::sync::atomic::Ordering;
+
+use common::fork::in_child;
+use common::proc::maps_entry;
+use common::{exclusive, file_with, seeded_pattern, shared};
+use rawmap::{Errno, MmapMut, MmapOptions, MmapRaw, page_size};
+
+// ---------------------------------------------------------------------------
+// Empty mappings
+
+#[test]
+fn empty_mappings_are_aligned_for_any_primitive() {
+    let _g = shared();
+    let anon = MmapOptions::new().len(0).map_anon().unwrap();
+    let file = file_with(b"");
+    // SAFETY: the temporary file is private to this test.
+    let from_file = unsafe { MmapOptions::new().map(&file) }.unwrap();
+    let raw = MmapOptions::new().len(0).map_raw_anon_shared().unwrap();
+    for ptr in [anon.as_ptr(), from_file.as_ptr(), raw.as_ptr()] {
+        assert!(!ptr.is_null());
+        assert_eq!(ptr as usize % 16, 0, "{ptr:p} is not aligned for u128");
+    }
+    // What memmap2 users do with an empty file: cast it to words.
+    assert_eq!(bytemuck::try_cast_slice::<u8, u64>(&from_file), Ok(&[][..]));
+    assert_eq!(bytemuck::try_cast_slice::<u8, u128>(&anon), Ok(&[][..]));
+    // into_raw / from_raw keep it empty and aligned.
+    let (ptr, len) = anon.into_raw();
+    assert_eq!((ptr as usize % 16, len), (0, 0));
+    // SAFETY: `(ptr, 0)` from `into_raw` of an empty mapping.
+    let back = unsafe { MmapMut::from_raw(ptr, len) };
+    assert!(back.is_empty());
+    assert_eq!(back.as_ptr() as usize % 16, 0);
+}
+
+// ---------------------------------------------------------------------------
+// MmapRaw
+
+#[test]
+fn raw_atomics_are_shared_with_a_forked_child() {
+    let _g = exclusive();
+    let raw = MmapOptions::new().len(64).map_raw_anon_shared().unwrap();
+    assert!(raw.is_writable());
+    let counter = raw.atomic_u32(0).unwrap();
+    counter.store(10, Ordering::SeqCst);
+    let code = in_child(|| {
+        let Ok(c) = raw.atomic_u32(0) else { return 3 };
+        if c.load(Ordering::SeqCst) != 10 {
+            return 4;
+        }
+        c.fetch_add(5, Ordering::SeqCst);
+        #[cfg(target_has_atomic = "64")]
+        if let Ok(w) = raw.atomic_u64(8) {
+            w.store(u64::MAX - 1, Ordering::SeqCst);
+        }
+        0
+    });
+    assert_eq!(code, 0);
+    assert_eq!(
+        counter.load(Ordering::SeqCst),
+        15,
+        "the child's add is seen"
+    );
+    #[cfg(target_has_atomic = "64")]
+    assert_eq!(
+        raw.atomic_u64(8).unwrap().load(Ordering::SeqCst),
+        u64::MAX - 1
+    );
+}
+
+#[test]
+fn raw_atomic_views_check_bounds_alignment_and_writability() {
+    let _g = shared();
+    let raw = MmapOptions::new().len(20).map_raw_anon_shared().unwrap();
+    assert!(raw.atomic_u32(16).is_ok(), "the last whole word");
+    for bad in [17, 18, 19, 20, 21, usize::MAX - 3, usize::MAX] {
+        assert_eq!(
+            raw.atomic_u32(bad).unwrap_err(),
+            Errno::EINVAL,
+            "offset {bad}"
+        );
+    }
+    for unaligned in [1, 2, 3, 5, 15] {
+        assert_eq!(raw.atomic_u32(unaligned).unwrap_err(), Errno::EINVAL);
+    }
+    #[cfg(target_has_atomic = "64")]
+    {
+        let align = std::mem::align_of::<std::sync::atomic::AtomicU64>();
+        assert!(raw.atomic_u64(8).is_ok());
+        assert_eq!(
+            raw.atomic_u64(16).unwrap_err(),
+            Errno::EINVAL,
+            "past the end"
+        );
+        assert_eq!(raw.atomic_u64(usize::MAX - 7).unwrap_err(), Errno::EINVAL);
+        if align == 8 {
+            assert_eq!(raw.atomic_u64(4).unwrap_err(), Errno::EINVAL);
+        } else {
+            assert!(raw.atomic_u64(4).is_ok(), "aligned to {align}");
+        }
+    }
+    let empty = MmapOptions::new().len(0).map_raw_anon_shared().unwrap();
+    assert_eq!(empty.atomic_u32(0).unwrap_err(), Errno::EINVAL);
+
+    // Read-only: no atomic (it could store), whatever the offset.
+    let ro = MmapRaw::from(
+        MmapOptions::new()
+            .len(8)
+            .map_anon()
+            .unwrap()
+            .make_read_only()
+            .unwrap(),
+    );
+    assert!(!ro.is_writable());
+    assert_eq!(ro.atomic_u32(0).unwrap_err(), Errno::EACCES);
+}
+
+#[test]
+fn raw_conversions_keep_the_mapping_and_its_contents() {
+    let _g = shared();
+    let mut map = MmapOptions::new().len(3 * page_size()).map_anon().unwrap();
+    map[0] = 1;
+    map[2 * page_size()] = 2;
+    let addr = map.as_ptr();
+    let raw = MmapRaw::from(map);
+    assert_eq!((raw.as_ptr(), raw.len()), (addr, 3 * page_size()));
+    // SAFETY: both bytes lie inside the mapping; nothing else refers to it.
+    assert_eq!(
+        unsafe { (*raw.as_ptr(), *raw.as_ptr().add(2 * page_size())) },
+        (1, 2)
+    );
+    raw.atomic_u32(4)
+        .unwrap()
+        .store(0xAABB_CCDD, Ordering::Relaxed);
+    // SAFETY: bytes 4..8 lie inside the mapping, written just above.
+    let word = unsafe { raw.as_ptr().add(4).cast::<u32>().read() };
+    assert_eq!(word, 0xAABB_CCDD);
+
+    raw.flush().unwrap();
+    raw.flush_async().unwrap();
+    assert_eq!(raw.flush_range(1, 3 * page_size()), Err(Errno::EINVAL));
+    assert_eq!(
+        raw.advise_range(rawmap::Advice::Random, 0, usize::MAX),
+        Err(Errno::EINVAL)
+    );
+    raw.advise(rawmap::Advice::WillNeed).unwrap();
+
+    let (ptr, len) = raw.into_raw();
+    assert_eq!((ptr.cast_const(), len), (addr, 3 * page_size()));
+    // SAFETY: `(ptr, len)` come from `into_raw` of a writable mapping.
+    let raw = unsafe { MmapRaw::from_raw(ptr, len) };
+    assert_eq!(
+        raw.atomic_u32(4).unwrap().load(Ordering::Relaxed),
+        0xAABB_CCDD
+    );
+    raw.unmap().unwrap();
+    assert_eq!(
+        common::mem::mapped(addr.cast_mut(), page_size()),
+        Err(Errno::ENOMEM)
+    );
+}
+
+#[test]
+fn raw_file_mappings_see_the_file_change() {
+    let _g = shared();
+    use std::os::unix::fs::FileExt;
+    let page = page_size();
+    let file = file_with(&seeded_pattern(page + 8, 3));
+    let raw = MmapOptions::new()
+        .offset(page as u64)
+        .map_raw(&file)
+        .unwrap();
+    assert_eq!(raw.len(), 8);
+    file.write_all_at(&7u32.to_ne_bytes(), page as u64 + 4)
+        .unwrap();
+    // The file's write shows through the shared mapping.
+    assert_eq!(raw.atomic_u32(4).unwrap().load(Ordering::SeqCst), 7);
+    raw.atomic_u32(0)
+        .unwrap()
+        .store(0x0102_0304, Ordering::SeqCst);
+    raw.flush().unwrap();
+    let mut back = [0; 4];
+    file.read_exact_at(&mut back, page as u64).unwrap();
+    assert_eq!(u32::from_ne_bytes(back), 0x0102_0304);
+
+    let ro = MmapOptions::new().map_raw_read_only(&file).unwrap();
+    assert_eq!(ro.len(), page + 8);
+    assert!(!ro.is_writable());
+    // SAFETY: byte `page` lies inside the mapping; reading it races with nothing.
+    assert_eq!(unsafe { ro.as_ptr().add(page).read_volatile() }, 4);
+    // A descriptor opened read-only cannot be mapped writable.
+    let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
+    let read_only = std::fs::File::open(path).unwrap();
+    assert_eq!(
+        MmapOptions::new().map_raw(&read_only).unwrap_err(),
+        Errno::EACCES
+    );
+    assert!(MmapOptions::new().map_raw_read_only(&read_only).is_ok());
+}
+
+// ---------------------------------------------------------------------------
+// Anonymous memory aligned beyond a page
+
+#[test]
+fn aligned_anonymous_map_is_one_vma_of_the_asked_length() {
+    let _g = exclusive();
+    let page = page_size();
+    for (align, len) in [
+        (2 << 20, 3 * page + 1),
+        (4 * page, page),
+        (1 << 26, 2 << 20),
+    ] {
+        let mut map = MmapOptions::new().len(len).map_anon_aligned(align).unwrap();
+        let addr = map.as_ptr() as usize;
+        assert_eq!(addr % align, 0, "align {align:#x}");
+        let rounded = len.next_multiple_of(page);
+        map[len - 1] = 1;
+        // MADV_DONTFORK gives the VMA a flag its neighbours lack, so the
+        // kernel cannot merge it with one: its entry in /proc/self/maps is
+        // then exactly the mapping. QEMU ignores the advice and shows its
+        // own view, where a neighbour with the same protection may merge.
+        map.advise(rawmap::Advice::DontFork).unwrap();
+        let (start, end, perms) = maps_entry(addr).expect("the mapping is in /proc/self/maps");
+        assert!(perms.starts_with("rw"), "{perms}");
+        if common::under_qemu_user() {
+            assert!(
+                start <= addr && end >= addr + rounded,
+                "{start:#x}-{end:#x}"
+            );
+        } else {
+            assert_eq!(
+                (start, end),
+                (addr, addr + rounded),
+                "one VMA of the rounded length"
+            );
+        }
+        drop(map);
+        assert_eq!(
+            common::mem::mapped(addr as *mut u8, rounded),
+            Err(Errno::ENOMEM)
+        );
+    }
+    assert_eq!(
+        MmapOptions::new().len(1).map_anon_aligned(0).unwrap_err(),
+        Errno::EINVAL
+    );
+    assert_eq!(
+        MmapOptions::new()
+            .len(1)
+            .map_anon_aligned(3 << 20)
+            .unwrap_err(),
+        Errno::EINVAL
+    );
+    assert_eq!(
+        MmapOptions::new()
+            .len(1)
+            .huge(None)
+            .map_anon_aligned(2 << 20)
+            .unwrap_err(),
+        Errno::EINVAL
+    );
+    assert_eq!(
+        MmapOptions::new()
+            .len(usize::MAX - page)
+            .map_anon_aligned(2 << 20)
+            .unwrap_err(),
+        Errno::ENOMEM
+    );
+    // An alignment of a page or less is the page.
+    let small = MmapOptions::new().len(10).map_anon_aligned(8).unwrap();
+    assert_eq!(small.as_ptr() as usize % page, 0);
+    assert!(
+        MmapOptions::new()
+            .len(0)
+            .map_anon_aligned(2 << 20)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn aligned_map_is_populated_when_asked() {
+    let _g = exclusive();
+    let len = 4 * page_size();
+    let map = MmapOptions::new()
+        .len(len)
+        .populate()
+        .map_anon_aligned(1 << 21)
+        .unwrap();
+    let (vec, written) = common::mem::mincore_vec(map.as_ptr().cast_mut(), len).unwrap();
+    // QEMU with larger pages writes one byte per host page: all of them
+    // say resident there too.
+    assert!(
+        written >= 4 && vec[..written].iter().all(|&b| b & 1 == 1),
+        "{vec:?}"
+    );
+    let plain = MmapOptions::new()
+        .len(len)
+        .map_anon_aligned(1 << 21)
+        .unwrap();
+    let (vec, written) = common::mem::mincore_vec(plain.as_ptr().cast_mut(), len).unwrap();
+    assert!(
+        vec[..written].iter().all(|&b| b & 1 == 0),
+        "not populated: {vec:?}"
+    );
+}
