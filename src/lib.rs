@@ -90,6 +90,8 @@ mod page;
 mod procfs;
 mod raw;
 mod sys;
+// The reservation of address space (uses sys, page, flags).
+mod reserve;
 
 pub use core::ffi::c_void;
 pub use syscalls::Errno;
@@ -102,3 +104,4 @@ pub use sys::RawFd;
 
 // The second ring's owners.
 pub use map::MmapRaw;
+pub use reserve::Reservation;

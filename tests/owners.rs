@@ -298,10 +298,13 @@ fn aligned_map_is_populated_when_asked() {
         .map_anon_aligned(1 << 21)
         .unwrap();
     let (vec, written) = common::mem::mincore_vec(map.as_ptr().cast_mut(), len).unwrap();
-    // QEMU with larger pages writes one byte per host page: all of them
-    // say resident there too.
+    // The head and tail are trimmed before the pages are faulted in with
+    // MADV_POPULATE_WRITE, which QEMU's user mode answers with 0 and
+    // ignores: there the pages stay absent. (QEMU with larger pages writes
+    // one byte per host page.)
+    let resident = !common::under_qemu_user();
     assert!(
-        written >= 4 && vec[..written].iter().all(|&b| b & 1 == 1),
+        written >= 4 && vec[..written].iter().all(|&b| (b & 1 == 1) == resident),
         "{vec:?}"
     );
     let plain = MmapOptions::new()
