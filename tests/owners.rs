@@ -317,3 +317,215 @@ fn aligned_map_is_populated_when_asked() {
         "not populated: {vec:?}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// populate_read / populate_write
+
+/// Whether the kernel has `MADV_POPULATE_*` (5.14); QEMU's user mode
+/// answers 0 to it without populating anything.
+fn kernel_populates() -> bool {
+    common::kernel_version() >= (5, 14)
+}
+
+#[test]
+fn populate_faults_the_pages_in() {
+    let _g = exclusive();
+    let page = page_size();
+    let len = 8 * page;
+    let map = MmapOptions::new().len(len).map_anon().unwrap();
+    let before = common::mem::mincore_vec(map.as_ptr().cast_mut(), len).unwrap();
+    assert!(before.0[..before.1].iter().all(|&b| b & 1 == 0));
+    let r = map.populate_write();
+    let (after, written) = common::mem::mincore_vec(map.as_ptr().cast_mut(), len).unwrap();
+    if common::under_qemu_user() {
+        assert_eq!(r, Ok(()), "QEMU answers 0 ...");
+        assert!(
+            after[..written].iter().all(|&b| b & 1 == 0),
+            "... and populates nothing"
+        );
+    } else if kernel_populates() {
+        assert_eq!(r, Ok(()));
+        assert!(after[..written].iter().all(|&b| b & 1 == 1), "{after:?}");
+    } else {
+        assert_eq!(r, Err(Errno::EINVAL));
+    }
+    assert!(map.iter().all(|&b| b == 0), "contents unchanged");
+
+    let file = file_with(&seeded_pattern(len, 5));
+    // SAFETY: the temporary file is private to this test.
+    let fmap = unsafe { MmapOptions::new().map(&file) }.unwrap();
+    let r = fmap.populate_read();
+    if common::under_qemu_user() || kernel_populates() {
+        assert_eq!(r, Ok(()));
+    } else {
+        assert_eq!(r, Err(Errno::EINVAL));
+    }
+    assert_eq!(&fmap[..], &seeded_pattern(len, 5)[..]);
+    let empty = MmapOptions::new().len(0).map_anon().unwrap();
+    assert_eq!(
+        (empty.populate_read(), empty.populate_write()),
+        (Ok(()), Ok(()))
+    );
+}
+
+#[test]
+fn populate_past_the_end_of_the_file_is_an_error_not_sigbus() {
+    let _g = shared();
+    let page = page_size();
+    // One page of file, three pages of mapping: the last two lie wholly
+    // past the end of the file, where a touch raises SIGBUS.
+    let file = file_with(&seeded_pattern(page, 6));
+    // SAFETY: the temporary file is private to this test, and this test
+    // never touches the pages past its end.
+    let map = unsafe { MmapOptions::new().len(3 * page).map_mut(&file) }.unwrap();
+    let raw = MmapOptions::new().len(3 * page).map_raw(&file).unwrap();
+    for r in [
+        map.populate_read(),
+        map.populate_write(),
+        raw.populate_read(),
+        raw.populate_write(),
+    ] {
+        if common::under_qemu_user() {
+            // QEMU answers 0 without looking at the pages.
+            assert_eq!(r, Ok(()));
+        } else if kernel_populates() {
+            assert_eq!(r, Err(Errno::EFAULT));
+        } else {
+            assert_eq!(r, Err(Errno::EINVAL));
+        }
+    }
+    // Inside the file it succeeds.
+    // SAFETY: as above; this one stays inside the file.
+    let inside = unsafe { MmapOptions::new().len(page).map_mut(&file) }.unwrap();
+    assert_eq!(
+        inside.populate_write().is_ok(),
+        common::under_qemu_user() || kernel_populates()
+    );
+    let ro = MmapRaw::from(
+        MmapOptions::new()
+            .len(page)
+            .map_anon()
+            .unwrap()
+            .make_read_only()
+            .unwrap(),
+    );
+    if !common::under_qemu_user() && kernel_populates() {
+        // Writable population of a read-only mapping: the kernel refuses it
+        // as an incompatible mapping.
+        assert_eq!(ro.populate_write(), Err(Errno::EINVAL));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// is_supported
+
+/// The kernel's answer to `madvise(NULL, 0, advice)`, through libc.
+fn libc_knows(advice: i32) -> bool {
+    // SAFETY: an empty range at address 0 changes nothing.
+    unsafe { libc::syscall(libc::SYS_madvise, 0usize, 0usize, advice as libc::c_long) == 0 }
+}
+
+#[test]
+fn is_supported_matches_the_kernel() {
+    let _g = shared();
+    use rawmap::{Advice, UncheckedAdvice};
+    let safe = [
+        Advice::Normal,
+        Advice::Random,
+        Advice::Sequential,
+        Advice::WillNeed,
+        Advice::DontFork,
+        Advice::DoFork,
+        Advice::Mergeable,
+        Advice::Unmergeable,
+        Advice::HugePage,
+        Advice::NoHugePage,
+        Advice::DontDump,
+        Advice::DoDump,
+        Advice::WipeOnFork,
+        Advice::KeepOnFork,
+        Advice::Cold,
+        Advice::PageOut,
+        Advice::PopulateRead,
+        Advice::PopulateWrite,
+        Advice::Collapse,
+    ];
+    let unchecked = [
+        UncheckedAdvice::DontNeed,
+        UncheckedAdvice::Free,
+        UncheckedAdvice::Remove,
+        UncheckedAdvice::DontNeedLocked,
+        UncheckedAdvice::HwPoison,
+        UncheckedAdvice::SoftOffline,
+    ];
+    let map = MmapOptions::new().len(page_size()).map_anon().unwrap();
+    for a in safe {
+        let yes = a.is_supported();
+        assert_eq!(yes, libc_knows(a as i32), "{a:?}");
+        assert_eq!(a.is_supported(), yes, "{a:?} cached");
+        if !yes {
+            // What the probe promises: the advice itself is refused.
+            assert_eq!(map.advise(a), Err(Errno::EINVAL), "{a:?}");
+        }
+    }
+    for a in unchecked {
+        assert_eq!(a.is_supported(), libc_knows(a as i32), "{a:?}");
+        assert_eq!(a.is_supported(), libc_knows(a as i32), "{a:?} cached");
+    }
+    // Advice every kernel this crate runs on has, and advice by version.
+    assert!(Advice::Normal.is_supported() && UncheckedAdvice::DontNeed.is_supported());
+    assert!(Advice::DontFork.is_supported() && Advice::DontDump.is_supported());
+    if common::under_qemu_user() {
+        // QEMU's user mode answers 0 to any advice, even one no kernel has.
+        assert!(libc_knows(9999));
+        assert!(safe.iter().all(|a| a.is_supported()));
+    } else {
+        assert!(!libc_knows(9999));
+        let v = common::kernel_version();
+        assert_eq!(Advice::PopulateRead.is_supported(), v >= (5, 14));
+        assert_eq!(Advice::PopulateWrite.is_supported(), v >= (5, 14));
+        assert_eq!(UncheckedAdvice::DontNeedLocked.is_supported(), v >= (5, 18));
+        assert!(Advice::Cold.is_supported() && Advice::WipeOnFork.is_supported());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Mmap::remap
+
+#[test]
+fn read_only_mappings_remap() {
+    let _g = shared();
+    let page = page_size();
+    let file = file_with(&seeded_pattern(4 * page, 9));
+    // SAFETY: the temporary file is private to this test; it is 4 pages
+    // long, so the mapping never outgrows it.
+    let mut map = unsafe { MmapOptions::new().len(page + 1).map(&file) }.unwrap();
+    // SAFETY: as above.
+    unsafe { map.remap(4 * page, true) }.unwrap();
+    assert_eq!(&map[..], &seeded_pattern(4 * page, 9)[..]);
+    // SAFETY: as above.
+    unsafe { map.remap(10, false) }.unwrap();
+    assert_eq!((map.len(), &map[..]), (10, &seeded_pattern(10, 9)[..]));
+    let (base, _) = common::mem::kernel_range(map.as_ptr(), 1);
+    assert_eq!(
+        common::mem::mapped((base + page) as *mut u8, page),
+        Err(Errno::ENOMEM),
+        "shrunk"
+    );
+    // SAFETY: as above.
+    assert_eq!(unsafe { map.remap(0, true) }, Err(Errno::EINVAL));
+    let mut empty = MmapOptions::new()
+        .len(0)
+        .map_anon()
+        .unwrap()
+        .make_read_only()
+        .unwrap();
+    // SAFETY: anonymous.
+    assert_eq!(unsafe { empty.remap(10, true) }, Err(Errno::EINVAL));
+    // SAFETY: as above.
+    assert_eq!(
+        unsafe { map.remap(usize::MAX - 3, true) },
+        Err(Errno::ENOMEM)
+    );
+    assert_eq!(map.len(), 10, "a failed remap changes nothing");
+}

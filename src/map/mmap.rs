@@ -381,8 +381,63 @@ impl Mmap {
     }
 }
 
-/// Conversions to the other owners.
+/// Populating, remapping, and conversions to the other owners.
 impl Mmap {
+    /// Faults the whole mapping in, readable (`MADV_POPULATE_READ`, since
+    /// Linux 5.14): afterwards reading it takes no page faults, and where
+    /// reading a page would raise `SIGBUS` (a file mapping past the end of
+    /// its file) this reports an error instead.
+    ///
+    /// # Errors
+    ///
+    /// `EFAULT` where touching the pages would raise `SIGBUS`; `EINVAL`
+    /// before Linux 5.14; `ENOMEM` when memory runs out; `EHWPOISON` for a
+    /// poisoned page. QEMU's user mode (7.2) answers 0 and populates
+    /// nothing. An empty mapping makes no system call.
+    ///
+    /// ```
+    /// let map = rawmap::MmapOptions::new().len(1 << 16).map_anon()?.make_read_only()?;
+    /// match map.populate_read() {
+    ///     Ok(()) => {}
+    ///     Err(e) => assert_eq!(e, rawmap::Errno::EINVAL), // before Linux 5.14
+    /// }
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    #[doc(alias = "MADV_POPULATE_READ")]
+    pub fn populate_read(&self) -> Result<(), Errno> {
+        self.advise(Advice::PopulateRead)
+    }
+
+    /// Grows or shrinks the mapping to `new_len` bytes (`mremap`), as
+    /// [`MmapMut::remap`] does; with `may_move`, the kernel may move it to
+    /// grow it. Huge page mappings are remapped in whole huge pages.
+    ///
+    /// # Safety
+    ///
+    /// For a file mapping, the file must be at least as long as the grown
+    /// mapping: touching pages past its end raises `SIGBUS` (see
+    /// [Safety of file mappings](crate#safety-of-file-mappings)).
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for `new_len == 0` or an empty mapping; `ENOMEM` when the
+    /// mapping cannot grow in place and `may_move` is false, when the
+    /// rounded length does not fit a `usize`, or memory runs out.
+    ///
+    /// ```
+    /// let mut map = rawmap::MmapOptions::new().len(10).map_anon()?.make_read_only()?;
+    /// // SAFETY: an anonymous mapping has no file to outgrow.
+    /// unsafe { map.remap(1 << 20, true)? };
+    /// assert_eq!((map.len(), map[(1 << 20) - 1]), (1 << 20, 0));
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    #[doc(alias = "mremap")]
+    pub unsafe fn remap(&mut self, new_len: usize, may_move: bool) -> Result<(), Errno> {
+        // SAFETY: `&mut self` means no `&[u8]` into the mapping is alive; the
+        // caller vouches for the file's length.
+        unsafe { self.inner.remap(new_len, may_move) }
+    }
+
     /// The owner inside, for conversions to other owners.
     #[inline]
     pub(super) fn into_inner(self) -> Inner {

@@ -510,8 +510,46 @@ impl AsMut<[u8]> for MmapMut {
     }
 }
 
-/// Conversions to the other owners.
+/// Populating, and conversions to the other owners.
 impl MmapMut {
+    /// Faults the whole mapping in, readable (`MADV_POPULATE_READ`, since
+    /// Linux 5.14); where reading a page would raise `SIGBUS` this reports
+    /// an error instead. See [`Mmap::populate_read`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Mmap::populate_read`].
+    ///
+    /// ```
+    /// let map = rawmap::MmapOptions::new().len(1 << 16).map_anon()?;
+    /// assert!(matches!(map.populate_read(), Ok(()) | Err(rawmap::Errno::EINVAL)));
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    #[doc(alias = "MADV_POPULATE_READ")]
+    pub fn populate_read(&self) -> Result<(), Errno> {
+        self.advise(Advice::PopulateRead)
+    }
+
+    /// Faults the whole mapping in, writable (`MADV_POPULATE_WRITE`, since
+    /// Linux 5.14): anonymous pages are allocated, private file pages
+    /// copied, shared file pages made dirty-ready, with no change to the
+    /// contents; where writing a page would raise `SIGBUS` (past the end of
+    /// the file) this reports an error instead.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Mmap::populate_read`].
+    ///
+    /// ```
+    /// let map = rawmap::MmapOptions::new().len(1 << 16).map_anon()?;
+    /// assert!(matches!(map.populate_write(), Ok(()) | Err(rawmap::Errno::EINVAL)));
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    #[doc(alias = "MADV_POPULATE_WRITE")]
+    pub fn populate_write(&self) -> Result<(), Errno> {
+        self.advise(Advice::PopulateWrite)
+    }
+
     /// The owner inside, for conversions to other owners.
     #[inline]
     pub(super) fn into_inner(self) -> Inner {

@@ -29,6 +29,7 @@ mod mmap;
 mod mmap_mut;
 mod options;
 mod raw;
+mod supported;
 
 pub use error::MmapError;
 pub use mmap::Mmap;

@@ -527,4 +527,41 @@ impl MmapRaw {
         // SAFETY: the caller's promise is `Inner::from_raw`'s.
         Self::from_inner(unsafe { Inner::from_raw(ptr, len) }, false)
     }
+
+    /// Faults the whole mapping in, readable (`MADV_POPULATE_READ`, since
+    /// Linux 5.14); where reading a page would raise `SIGBUS` this reports
+    /// an error instead. See [`Mmap::populate_read`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Mmap::populate_read`].
+    ///
+    /// ```
+    /// let raw = rawmap::MmapOptions::new().len(4).map_raw_anon_shared()?;
+    /// assert!(matches!(raw.populate_read(), Ok(()) | Err(rawmap::Errno::EINVAL)));
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    #[doc(alias = "MADV_POPULATE_READ")]
+    pub fn populate_read(&self) -> Result<(), Errno> {
+        self.advise(Advice::PopulateRead)
+    }
+
+    /// Faults the whole mapping in, writable (`MADV_POPULATE_WRITE`, since
+    /// Linux 5.14), without changing its contents. See
+    /// [`MmapMut::populate_write`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Mmap::populate_read`], and the kernel's `EINVAL` for a
+    /// read-only mapping.
+    ///
+    /// ```
+    /// let raw = rawmap::MmapOptions::new().len(4).map_raw_anon_shared()?;
+    /// assert!(matches!(raw.populate_write(), Ok(()) | Err(rawmap::Errno::EINVAL)));
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    #[doc(alias = "MADV_POPULATE_WRITE")]
+    pub fn populate_write(&self) -> Result<(), Errno> {
+        self.advise(Advice::PopulateWrite)
+    }
 }
