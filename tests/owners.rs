@@ -12,7 +12,7 @@ mod common;
 use std::sync::atomic::Ordering;
 
 use common::fork::in_child;
-use common::proc::maps_entry;
+use common::proc::{maps_entry, meminfo};
 use common::{exclusive, file_with, seeded_pattern, shared};
 use rawmap::{Errno, MmapMut, MmapOptions, MmapRaw, page_size};
 
@@ -528,4 +528,91 @@ fn read_only_mappings_remap() {
         Err(Errno::ENOMEM)
     );
     assert_eq!(map.len(), 10, "a failed remap changes nothing");
+}
+
+// ---------------------------------------------------------------------------
+// Huge pages
+
+/// `/proc/sys/vm/nr_overcommit_hugepages`.
+fn overcommit_hugepages() -> usize {
+    std::fs::read_to_string("/proc/sys/vm/nr_overcommit_hugepages")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn huge_mappings_map_protect_remap_and_unmap_the_rounded_length() {
+    let _g = exclusive();
+    // `huge(None)` reads the size from /proc/meminfo itself (no std); the
+    // test's own reading is the oracle.
+    let size = meminfo("Hugepagesize") * 1024;
+    let free = meminfo("HugePages_Free") + overcommit_hugepages();
+    // The rounded length is computed before any system call: one that does
+    // not fit is ENOMEM everywhere.
+    let too_long = MmapOptions::new().len(usize::MAX - 1).huge(None).map_anon();
+    assert_eq!(too_long.unwrap_err(), Errno::ENOMEM);
+
+    let r = MmapOptions::new().len(1).huge(None).map_anon();
+    if common::under_qemu_user() {
+        // QEMU's user mode (7.2) refuses MAP_HUGETLB with EINVAL.
+        assert_eq!(r.unwrap_err(), Errno::EINVAL);
+        return;
+    }
+    if free == 0 {
+        assert_eq!(r.unwrap_err(), Errno::ENOMEM, "no huge pages reserved");
+        return;
+    }
+    let mut map = r.unwrap();
+    let addr = map.as_ptr() as usize;
+    assert_eq!((addr % size, map.len()), (0, 1));
+    map[0] = 1;
+    // One VMA of exactly one huge page.
+    let (start, end, perms) = maps_entry(addr).unwrap();
+    assert_eq!((start, end, &perms[..2]), (addr, addr + size, "rw"));
+    // Protection changes cover the whole huge page (a length of 1 rounded
+    // to a normal page would be EINVAL for a hugetlb VMA).
+    let mut map = map.make_read_only().unwrap();
+    let (start, end, perms) = maps_entry(addr).unwrap();
+    assert_eq!((start, end, &perms[..3]), (addr, addr + size, "r--"));
+    assert_eq!(map[0], 1);
+    // Remapping within the huge page keeps it; growing past it asks for a
+    // second huge page, which the kernel gives where one is free.
+    // SAFETY: anonymous memory has no file to outgrow.
+    unsafe { map.remap(size, false) }.unwrap();
+    assert_eq!(
+        maps_entry(addr).map(|(s, e, _)| (s, e)),
+        Some((addr, addr + size))
+    );
+    if free >= 2 {
+        // SAFETY: as above.
+        match unsafe { map.remap(size + 1, true) } {
+            Ok(()) => {
+                let new = map.as_ptr() as usize;
+                assert_eq!(new % size, 0);
+                let (s, e, _) = maps_entry(new).unwrap();
+                assert_eq!((s, e), (new, new + 2 * size));
+            }
+            // Linux does not grow hugetlb mappings with mremap (6.1 and 7.3
+            // answer EINVAL); the mapping stays as it was.
+            Err(e) => {
+                assert_eq!(e, Errno::EINVAL, "growing a hugetlb mapping");
+                assert_eq!((map.as_ptr() as usize, map.len()), (addr, size));
+                assert_eq!(
+                    maps_entry(addr).map(|(s, e, _)| (s, e)),
+                    Some((addr, addr + size))
+                );
+            }
+        }
+    }
+    let (addr, len) = common::mem::kernel_range(map.as_ptr(), 1);
+    let addr = addr & !(size - 1);
+    drop(map);
+    assert_eq!(
+        common::mem::mapped(addr as *mut u8, len),
+        Err(Errno::ENOMEM),
+        "Drop unmaps it all"
+    );
+    assert!(maps_entry(addr).is_none());
 }

@@ -37,6 +37,8 @@
 # installs them).
 #
 # RAWMAP_KERNEL_TIMEOUT (seconds, default 900) bounds one boot.
+# RAWMAP_KERNEL_APPEND adds to the kernel command line (e.g. hugepages=2,
+# so that tests of MAP_HUGETLB find huge pages reserved).
 set -euo pipefail
 
 usage() {
@@ -202,7 +204,7 @@ set +e
 timeout --foreground -k 10 "${RAWMAP_KERNEL_TIMEOUT:-900}" \
   "${qemu[@]}" -smp 2 -m 1024 -nic none -display none -monitor none -serial stdio -no-reboot \
   -kernel "$kdir/vmlinuz" -initrd "$work/init.cpio" \
-  -append "console=$console panic=-1 quiet secretmem.enable=1" </dev/null 2>&1 |
+  -append "console=$console panic=-1 quiet secretmem.enable=1${RAWMAP_KERNEL_APPEND:+ $RAWMAP_KERNEL_APPEND}" </dev/null 2>&1 |
   sed -u -e 's/\r$//' -e '/^\[ *[0-9.]*\] reboot: Power down$/d' | tee "$log"
 qemu_status=${PIPESTATUS[0]}
 set -e
