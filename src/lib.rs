@@ -99,3 +99,6 @@ pub use map::{MapFd, Mmap, MmapError, MmapMut, MmapOptions};
 pub use page::{page_size, set_page_size};
 pub use raw::{madvise, mincore, mlock, mmap, mprotect, mremap, msync, munlock, munmap};
 pub use sys::RawFd;
+
+pub use flags::{MlockAllFlags, MlockFlags};
+pub use raw::{mlock2, mlockall, mseal, munlockall};

@@ -13,7 +13,7 @@ use core::ffi::c_void;
 
 use syscalls::Errno;
 
-use crate::flags::{AdviceArg, MapFlags, MremapFlags, MsyncFlags, Prot};
+use crate::flags::{AdviceArg, MapFlags, MlockAllFlags, MlockFlags, MremapFlags, MsyncFlags, Prot};
 use crate::page::page_size;
 use crate::sys::RawFd;
 use crate::sys::mm;
@@ -381,4 +381,138 @@ pub unsafe fn munlock(addr: *const c_void, len: usize) -> Result<(), Errno> {
 pub unsafe fn mincore(addr: *mut c_void, len: usize, vec: *mut u8) -> Result<(), Errno> {
     // SAFETY: the caller provides room for one byte per page at `vec`.
     unsafe { mm::mincore(addr, len, vec) }
+}
+
+// The calls since Linux 4.4: `mlock2`, `mlockall`, `munlockall`, `mseal`,
+// `process_madvise` and the protection keys. Where an architecture or kernel
+// has no such call, its own answer (`ENOSYS`, `EINVAL`, `ENOSPC`) comes back
+// unchanged.
+
+/// `mlock2(addr, len, flags)` (since Linux 4.4): [`mlock`] with flags; with
+/// [`MlockFlags::ONFAULT`] the pages are locked as they are faulted in
+/// rather than all faulted in now.
+///
+/// # Safety
+///
+/// Locking does not change memory; the contract is that the caller may pass
+/// the range to the kernel.
+///
+/// # Errors
+///
+/// As for [`mlock`], and `EINVAL` for an unknown flag.
+///
+/// See [mlock2(2)](https://man7.org/linux/man-pages/man2/mlock2.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{mlock2, munlock, Errno, MlockFlags};
+/// // SAFETY: an empty range locks nothing.
+/// unsafe {
+///     mlock2(core::ptr::null(), 0, MlockFlags::ONFAULT)?;
+///     munlock(core::ptr::null(), 0)?;
+/// }
+/// // An unknown flag is refused.
+/// let bad = MlockFlags::from_bits_retain(0x80);
+/// // SAFETY: as above.
+/// assert_eq!(unsafe { mlock2(core::ptr::null(), 0, bad) }, Err(Errno::EINVAL));
+/// # Ok::<(), Errno>(())
+/// ```
+#[inline]
+pub unsafe fn mlock2(addr: *const c_void, len: usize, flags: MlockFlags) -> Result<(), Errno> {
+    // SAFETY: mlock2 does not change memory contents.
+    unsafe { mm::mlock2(addr, len, flags) }
+}
+
+/// `mlockall(flags)`: locks every page of the process that is mapped now
+/// ([`MlockAllFlags::CURRENT`]) and/or will be mapped
+/// ([`MlockAllFlags::FUTURE`]), optionally only as they are faulted in
+/// ([`MlockAllFlags::ONFAULT`], since Linux 4.4).
+///
+/// Safe: locking changes no memory. With `FUTURE`, later mappings that do
+/// not fit under `RLIMIT_MEMLOCK` fail with `ENOMEM` (or `EAGAIN`).
+///
+/// # Errors
+///
+/// `EINVAL` for no flag, an unknown flag, or `ONFAULT` alone; `ENOMEM` over
+/// `RLIMIT_MEMLOCK`; `EPERM` without `CAP_IPC_LOCK` where that limit is 0.
+///
+/// See [mlockall(2)](https://man7.org/linux/man-pages/man2/mlockall.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{mlockall, munlockall, Errno, MlockAllFlags};
+/// assert_eq!(mlockall(MlockAllFlags::empty()), Err(Errno::EINVAL));
+/// assert_eq!(mlockall(MlockAllFlags::ONFAULT), Err(Errno::EINVAL));
+/// munlockall()?;
+/// # Ok::<(), Errno>(())
+/// ```
+#[inline]
+pub fn mlockall(flags: MlockAllFlags) -> Result<(), Errno> {
+    mm::mlockall(flags)
+}
+
+/// `munlockall()`: unlocks every page of the process and ends
+/// [`mlockall`]'s `FUTURE`.
+///
+/// # Errors
+///
+/// None on Linux; the kernel's answer comes back as it is.
+///
+/// See [munlockall(2)](https://man7.org/linux/man-pages/man2/munlockall.2.html).
+///
+/// # Example
+///
+/// ```
+/// rawmap::munlockall()?;
+/// # Ok::<(), rawmap::Errno>(())
+/// ```
+#[inline]
+pub fn munlockall() -> Result<(), Errno> {
+    mm::munlockall()
+}
+
+/// `mseal(addr, len, 0)` (since Linux 6.10, 64-bit kernels only): seals the
+/// mappings of the range for the rest of the process's life. A sealed range
+/// cannot be unmapped, moved, shrunk, expanded in place, remapped over
+/// (`MAP_FIXED`), reprotected (`mprotect`, `pkey_mprotect`) or given
+/// destructive advice (`MADV_DONTNEED` and the like on memory it cannot
+/// write): each of those answers `EPERM`.
+///
+/// `len` is rounded up to whole pages; a zero `len` is a successful no-op.
+///
+/// # Safety
+///
+/// The range is never unmapped again: no owner of it (an [`MmapMut`] and the
+/// like, an allocator) may rely on unmapping, moving or reprotecting it
+/// afterwards, and its memory stays as long as the process.
+///
+/// # Errors
+///
+/// `EINVAL` for an unaligned `addr` or a range that wraps; `ENOMEM` if part
+/// of the range is not mapped; `EPERM` from some kernels for a range that
+/// includes a special mapping (`[vsyscall]`). `ENOSYS` on kernels before
+/// 6.10, on every 32-bit kernel (the call exists only for 64-bit ones) and
+/// under QEMU 7.2's user mode.
+///
+/// See [mseal(2)](https://man7.org/linux/man-pages/man2/mseal.2.html).
+///
+/// [`MmapMut`]: crate::MmapMut
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{mseal, Errno};
+/// // SAFETY: an empty range seals nothing.
+/// match unsafe { mseal(core::ptr::null_mut(), 0) } {
+///     Ok(()) => {}
+///     // Before Linux 6.10, on 32-bit kernels and under QEMU 7.2.
+///     Err(e) => assert_eq!(e, Errno::ENOSYS),
+/// }
+/// ```
+#[inline]
+pub unsafe fn mseal(addr: *mut c_void, len: usize) -> Result<(), Errno> {
+    // SAFETY: the caller accepts that the range stays mapped as it is.
+    unsafe { mm::mseal(addr, len, 0) }
 }

@@ -13,12 +13,14 @@ use core::fmt;
 
 mod advice;
 mod map;
+mod mlock;
 mod mremap;
 mod msync;
 mod prot;
 
 pub use advice::{Advice, AdviceArg, UncheckedAdvice};
 pub use map::MapFlags;
+pub use mlock::{MlockAllFlags, MlockFlags};
 pub use mremap::MremapFlags;
 pub use msync::MsyncFlags;
 pub use prot::Prot;

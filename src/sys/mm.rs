@@ -7,11 +7,11 @@
 
 use core::ffi::{c_int, c_void};
 
-use syscalls::{Errno, Sysno, syscall2, syscall3, syscall5, syscall6};
+use syscalls::{Errno, Sysno, syscall0, syscall1, syscall2, syscall3, syscall5, syscall6};
 
 use super::RawFd;
 use crate::arch;
-use crate::flags::{MapFlags, MremapFlags, MsyncFlags, Prot};
+use crate::flags::{MapFlags, MlockAllFlags, MlockFlags, MremapFlags, MsyncFlags, Prot};
 
 /// `mmap(addr, len, prot, flags, fd, offset)`, through the architecture's
 /// call and offset form (`arch::MMAP`, `arch::mmap_offset`).
@@ -156,4 +156,50 @@ pub(crate) unsafe fn munlock(addr: *const c_void, len: usize) -> Result<(), Errn
 pub(crate) unsafe fn mincore(addr: *mut c_void, len: usize, vec: *mut u8) -> Result<(), Errno> {
     // SAFETY: the caller provides room for one byte per page at `vec`.
     unsafe { syscall3(Sysno::mincore, addr as usize, len, vec as usize) }.map(drop)
+}
+
+// The calls since Linux 4.4: `mlock2`, `mlockall`, `munlockall`, the
+// protection keys, `process_madvise` and `mseal`. Each is made on every
+// architecture; where the kernel has no such call (`mseal` on 32-bit) its
+// own answer, `ENOSYS`, comes back.
+
+/// `mlock2(addr, len, flags)`.
+///
+/// # Safety
+///
+/// As for [`crate::mlock2`]: the caller may pass the range to the kernel.
+#[inline(always)]
+pub(crate) unsafe fn mlock2(
+    addr: *const c_void,
+    len: usize,
+    flags: MlockFlags,
+) -> Result<(), Errno> {
+    // SAFETY: mlock2 does not change memory contents.
+    unsafe { syscall3(Sysno::mlock2, addr as usize, len, flags.bits() as usize) }.map(drop)
+}
+
+/// `mlockall(flags)`.
+#[inline(always)]
+pub(crate) fn mlockall(flags: MlockAllFlags) -> Result<(), Errno> {
+    // SAFETY: locking pages in RAM changes no memory contents or mappings.
+    unsafe { syscall1(Sysno::mlockall, flags.bits() as usize) }.map(drop)
+}
+
+/// `munlockall()`.
+#[inline(always)]
+pub(crate) fn munlockall() -> Result<(), Errno> {
+    // SAFETY: unlocking pages changes no memory contents or mappings.
+    unsafe { syscall0(Sysno::munlockall) }.map(drop)
+}
+
+/// `mseal(addr, len, flags)`.
+///
+/// # Safety
+///
+/// As for [`crate::mseal`]: the caller gives up ever unmapping the range.
+#[inline(always)]
+pub(crate) unsafe fn mseal(addr: *mut c_void, len: usize, flags: usize) -> Result<(), Errno> {
+    // SAFETY: the caller accepts that the range can never be unmapped,
+    // moved or reprotected.
+    unsafe { syscall3(Sysno::mseal, addr as usize, len, flags) }.map(drop)
 }
