@@ -276,3 +276,28 @@ fn aarch64_prot_matches_libc_or_uapi() {
     assert_eq!(Prot::BTI.bits(), 0x10);
     assert_eq!(Prot::MTE.bits(), 0x20);
 }
+
+#[test]
+fn pkey_access_matches_uapi() {
+    use rawmap::PkeyAccess;
+    // libc has no PKEY_DISABLE_*: the values are those of
+    // include/uapi/asm-generic/mman-common.h and, for aarch64's POE,
+    // arch/arm64/include/uapi/asm/mman.h.
+    assert_eq!(PkeyAccess::DISABLE_ACCESS.bits(), 0x1);
+    assert_eq!(PkeyAccess::DISABLE_WRITE.bits(), 0x2);
+    #[cfg(target_arch = "aarch64")]
+    {
+        assert_eq!(PkeyAccess::DISABLE_EXECUTE.bits(), 0x4);
+        assert_eq!(PkeyAccess::DISABLE_READ.bits(), 0x8);
+    }
+}
+
+#[test]
+fn iovec_layout_matches_libc() {
+    assert_eq!(size_of::<rawmap::IoVec>(), size_of::<libc::iovec>());
+    assert_eq!(align_of::<rawmap::IoVec>(), align_of::<libc::iovec>());
+    assert_eq!(
+        core::mem::offset_of!(rawmap::IoVec, len),
+        core::mem::offset_of!(libc::iovec, iov_len)
+    );
+}

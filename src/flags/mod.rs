@@ -16,6 +16,7 @@ mod map;
 mod mlock;
 mod mremap;
 mod msync;
+mod pkey;
 mod prot;
 
 pub use advice::{Advice, AdviceArg, UncheckedAdvice};
@@ -23,6 +24,7 @@ pub use map::MapFlags;
 pub use mlock::{MlockAllFlags, MlockFlags};
 pub use mremap::MremapFlags;
 pub use msync::MsyncFlags;
+pub use pkey::PkeyAccess;
 pub use prot::Prot;
 
 /// One named value of a flag set, for `Debug`: the set matches when

@@ -7,7 +7,9 @@
 
 use core::ffi::{c_int, c_void};
 
-use syscalls::{Errno, Sysno, syscall0, syscall1, syscall2, syscall3, syscall5, syscall6};
+use syscalls::{
+    Errno, Sysno, syscall0, syscall1, syscall2, syscall3, syscall4, syscall5, syscall6,
+};
 
 use super::RawFd;
 use crate::arch;
@@ -202,4 +204,77 @@ pub(crate) unsafe fn mseal(addr: *mut c_void, len: usize, flags: usize) -> Resul
     // SAFETY: the caller accepts that the range can never be unmapped,
     // moved or reprotected.
     unsafe { syscall3(Sysno::mseal, addr as usize, len, flags) }.map(drop)
+}
+/// `process_madvise(pidfd, iovec, vlen, advice, flags)`.
+///
+/// # Safety
+///
+/// As for [`crate::process_madvise`]: `iov` points to `vlen` readable
+/// `iovec`s and the caller accepts what the advice does to the ranges.
+#[inline(always)]
+pub(crate) unsafe fn process_madvise(
+    pidfd: RawFd,
+    iov: *const c_void,
+    vlen: usize,
+    advice: c_int,
+    flags: u32,
+) -> Result<usize, Errno> {
+    // SAFETY: the caller provides `vlen` iovecs at `iov` and accepts the
+    // advice's effect; fd and advice are sign-extended as the kernel's `int`.
+    unsafe {
+        syscall5(
+            Sysno::process_madvise,
+            pidfd as isize as usize,
+            iov as usize,
+            vlen,
+            advice as isize as usize,
+            flags as usize,
+        )
+    }
+}
+
+/// `pkey_alloc(flags, access_rights)`.
+#[inline(always)]
+pub(crate) fn pkey_alloc(flags: u32, access_rights: u32) -> Result<c_int, Errno> {
+    // SAFETY: allocating a key changes no memory; the rights only apply to
+    // pages later given the key.
+    let ret = unsafe { syscall2(Sysno::pkey_alloc, flags as usize, access_rights as usize) }?;
+    // A key is a small non-negative int.
+    Ok(ret as c_int)
+}
+
+/// `pkey_free(pkey)`.
+///
+/// # Safety
+///
+/// As for [`crate::pkey_free`].
+#[inline(always)]
+pub(crate) unsafe fn pkey_free(pkey: c_int) -> Result<(), Errno> {
+    // SAFETY: the caller no longer relies on the key's rights.
+    unsafe { syscall1(Sysno::pkey_free, pkey as isize as usize) }.map(drop)
+}
+
+/// `pkey_mprotect(addr, len, prot, pkey)`.
+///
+/// # Safety
+///
+/// As for [`crate::pkey_mprotect`].
+#[inline(always)]
+pub(crate) unsafe fn pkey_mprotect(
+    addr: *mut c_void,
+    len: usize,
+    prot: Prot,
+    pkey: c_int,
+) -> Result<(), Errno> {
+    // SAFETY: the caller owns the range for the new protection and key.
+    unsafe {
+        syscall4(
+            Sysno::pkey_mprotect,
+            addr as usize,
+            len,
+            prot.bits() as usize,
+            pkey as isize as usize,
+        )
+    }
+    .map(drop)
 }
