@@ -44,7 +44,9 @@ flag_set! {
     ///
     /// Its value (0x08) is a field value of the map type: `SHARED | DROPPABLE`
     /// or `PRIVATE | DROPPABLE` is a different, unknown type, and the
-    /// kernel answers `EINVAL`, so combining them is the caller's error.
+    /// kernel answers `EINVAL`, so combining them is the caller's error
+    /// (QEMU 7.2's user mode, which tests the `SHARED` bit alone, maps them
+    /// as `SHARED` and `PRIVATE`).
     /// Kernels before 6.11 know no such type and answer `EINVAL`, as does
     /// QEMU 7.2's user mode; 32-bit kernels since 6.11 answer the kernel's
     /// internal `ENOTSUPP` (524). A file mapping, `LOCKED`, `HUGETLB` or
