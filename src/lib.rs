@@ -99,3 +99,9 @@ pub use map::{MapFd, Mmap, MmapError, MmapMut, MmapOptions};
 pub use page::{page_size, set_page_size};
 pub use raw::{madvise, mincore, mlock, mmap, mprotect, mremap, msync, munlock, munmap};
 pub use sys::RawFd;
+
+pub use flags::{MlockAllFlags, MlockFlags, PkeyAccess};
+pub use raw::{
+    IoVec, mlock2, mlockall, mseal, munlockall, pkey_alloc, pkey_free, pkey_mprotect,
+    process_madvise,
+};
