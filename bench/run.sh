@@ -6,7 +6,8 @@
 # 1. user-space instructions per call (callgrind; deterministic)
 # 2. wall times side by side (criterion), as ratios to libc, and the same
 #    cases in interleaved rounds (target/release/paired)
-# 3. the 256 MiB file scan, GB/s
+# 3. the 1 GiB file scan, GB/s: pread against fresh and faulted mappings,
+#    with the page cache in 4 KiB folios and in 2 MiB folios
 # 4. binary sizes of the records program (static musl), and examples/nolibc
 # 5. clean build times, median of 3 (wall, and user + system CPU time)
 #
@@ -67,8 +68,10 @@ log "wall times (interleaved rounds)"
 "$root/target/release/paired" 41 >"$out/paired.tsv"
 
 # --- 3. file scan -------------------------------------------------------------
-log "file scan"
-"$root/target/release/scan" 256 9 >"$out/scan.tsv"
+log "file scan (1 GiB, 4 KiB folios, then 2 MiB folios)"
+for fill in write4k write4m; do
+  "$root/target/release/scan" 1024 9 "$fill" >"$out/scan-$fill.tsv"
+done
 
 # --- 4. binary sizes ----------------------------------------------------------
 log "binary sizes"

@@ -102,6 +102,12 @@ pub use page::{page_size, set_page_size};
 pub use raw::{madvise, mincore, mlock, mmap, mprotect, mremap, msync, munlock, munmap};
 pub use sys::RawFd;
 
+pub use flags::{MlockAllFlags, MlockFlags, PkeyAccess};
+pub use raw::{
+    IoVec, mlock2, mlockall, mseal, munlockall, pkey_alloc, pkey_free, pkey_mprotect,
+    process_madvise,
+};
+
 // The second ring's owners.
 pub use map::MmapRaw;
 pub use reserve::Reservation;

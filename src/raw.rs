@@ -9,11 +9,13 @@
 //! These functions create, change and remove mappings, so they can invalidate
 //! any memory in the process. Each `unsafe fn` says what its caller promises.
 
-use core::ffi::c_void;
+use core::ffi::{c_int, c_void};
 
 use syscalls::Errno;
 
-use crate::flags::{AdviceArg, MapFlags, MremapFlags, MsyncFlags, Prot};
+use crate::flags::{
+    AdviceArg, MapFlags, MlockAllFlags, MlockFlags, MremapFlags, MsyncFlags, PkeyAccess, Prot,
+};
 use crate::page::page_size;
 use crate::sys::RawFd;
 use crate::sys::mm;
@@ -381,4 +383,333 @@ pub unsafe fn munlock(addr: *const c_void, len: usize) -> Result<(), Errno> {
 pub unsafe fn mincore(addr: *mut c_void, len: usize, vec: *mut u8) -> Result<(), Errno> {
     // SAFETY: the caller provides room for one byte per page at `vec`.
     unsafe { mm::mincore(addr, len, vec) }
+}
+
+// The calls since Linux 4.4: `mlock2`, `mlockall`, `munlockall`, `mseal`,
+// `process_madvise` and the protection keys. Where an architecture or kernel
+// has no such call, its own answer (`ENOSYS`, `EINVAL`, `ENOSPC`) comes back
+// unchanged.
+
+/// `mlock2(addr, len, flags)` (since Linux 4.4): [`mlock`] with flags; with
+/// [`MlockFlags::ONFAULT`] the pages are locked as they are faulted in
+/// rather than all faulted in now.
+///
+/// # Safety
+///
+/// Locking does not change memory; the contract is that the caller may pass
+/// the range to the kernel.
+///
+/// # Errors
+///
+/// As for [`mlock`], and `EINVAL` for an unknown flag.
+///
+/// See [mlock2(2)](https://man7.org/linux/man-pages/man2/mlock2.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{mlock2, munlock, Errno, MlockFlags};
+/// // SAFETY: an empty range locks nothing.
+/// unsafe {
+///     mlock2(core::ptr::null(), 0, MlockFlags::ONFAULT)?;
+///     munlock(core::ptr::null(), 0)?;
+/// }
+/// // An unknown flag is refused.
+/// let bad = MlockFlags::from_bits_retain(0x80);
+/// // SAFETY: as above.
+/// assert_eq!(unsafe { mlock2(core::ptr::null(), 0, bad) }, Err(Errno::EINVAL));
+/// # Ok::<(), Errno>(())
+/// ```
+#[inline]
+pub unsafe fn mlock2(addr: *const c_void, len: usize, flags: MlockFlags) -> Result<(), Errno> {
+    // SAFETY: mlock2 does not change memory contents.
+    unsafe { mm::mlock2(addr, len, flags) }
+}
+
+/// `mlockall(flags)`: locks every page of the process that is mapped now
+/// ([`MlockAllFlags::CURRENT`]) and/or will be mapped
+/// ([`MlockAllFlags::FUTURE`]), optionally only as they are faulted in
+/// ([`MlockAllFlags::ONFAULT`], since Linux 4.4).
+///
+/// Safe: locking changes no memory. With `FUTURE`, later mappings that do
+/// not fit under `RLIMIT_MEMLOCK` fail with `ENOMEM` (or `EAGAIN`).
+///
+/// # Errors
+///
+/// `EINVAL` for no flag, an unknown flag, or `ONFAULT` alone; `ENOMEM` over
+/// `RLIMIT_MEMLOCK`; `EPERM` without `CAP_IPC_LOCK` where that limit is 0.
+///
+/// See [mlockall(2)](https://man7.org/linux/man-pages/man2/mlockall.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{mlockall, munlockall, Errno, MlockAllFlags};
+/// assert_eq!(mlockall(MlockAllFlags::empty()), Err(Errno::EINVAL));
+/// assert_eq!(mlockall(MlockAllFlags::ONFAULT), Err(Errno::EINVAL));
+/// munlockall()?;
+/// # Ok::<(), Errno>(())
+/// ```
+#[inline]
+pub fn mlockall(flags: MlockAllFlags) -> Result<(), Errno> {
+    mm::mlockall(flags)
+}
+
+/// `munlockall()`: unlocks every page of the process and ends
+/// [`mlockall`]'s `FUTURE`.
+///
+/// # Errors
+///
+/// None on Linux; the kernel's answer comes back as it is.
+///
+/// See [munlockall(2)](https://man7.org/linux/man-pages/man2/munlockall.2.html).
+///
+/// # Example
+///
+/// ```
+/// rawmap::munlockall()?;
+/// # Ok::<(), rawmap::Errno>(())
+/// ```
+#[inline]
+pub fn munlockall() -> Result<(), Errno> {
+    mm::munlockall()
+}
+
+/// `mseal(addr, len, 0)` (since Linux 6.10, 64-bit kernels only): seals the
+/// mappings of the range for the rest of the process's life. A sealed range
+/// cannot be unmapped, moved, shrunk, expanded in place, remapped over
+/// (`MAP_FIXED`), reprotected (`mprotect`, `pkey_mprotect`) or given
+/// destructive advice (`MADV_DONTNEED` and the like on memory it cannot
+/// write): each of those answers `EPERM`.
+///
+/// `len` is rounded up to whole pages; a zero `len` is a successful no-op.
+///
+/// # Safety
+///
+/// The range is never unmapped again: no owner of it (an [`MmapMut`] and the
+/// like, an allocator) may rely on unmapping, moving or reprotecting it
+/// afterwards, and its memory stays as long as the process.
+///
+/// # Errors
+///
+/// `EINVAL` for an unaligned `addr` or a range that wraps; `ENOMEM` if part
+/// of the range is not mapped; `EPERM` from some kernels for a range that
+/// includes a special mapping (`[vsyscall]`). `ENOSYS` on kernels before
+/// 6.10, on every 32-bit kernel (the call exists only for 64-bit ones) and
+/// under QEMU 7.2's user mode.
+///
+/// See [mseal(2)](https://man7.org/linux/man-pages/man2/mseal.2.html).
+///
+/// [`MmapMut`]: crate::MmapMut
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{mseal, Errno};
+/// // SAFETY: an empty range seals nothing.
+/// match unsafe { mseal(core::ptr::null_mut(), 0) } {
+///     Ok(()) => {}
+///     // Before Linux 6.10, on 32-bit kernels and under QEMU 7.2.
+///     Err(e) => assert_eq!(e, Errno::ENOSYS),
+/// }
+/// ```
+#[inline]
+pub unsafe fn mseal(addr: *mut c_void, len: usize) -> Result<(), Errno> {
+    // SAFETY: the caller accepts that the range stays mapped as it is.
+    unsafe { mm::mseal(addr, len, 0) }
+}
+
+/// One range for [`process_madvise`]: the C `struct iovec` (`base`, `len`),
+/// with the same layout.
+///
+/// ```
+/// use rawmap::IoVec;
+/// let v = IoVec::new(core::ptr::null_mut(), 0);
+/// assert_eq!(v.len, 0);
+/// assert_eq!(size_of::<IoVec>(), 2 * size_of::<usize>());
+/// ```
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct IoVec {
+    /// `iov_base`: the start of the range.
+    pub base: *mut c_void,
+    /// `iov_len`: its length in bytes.
+    pub len: usize,
+}
+
+impl IoVec {
+    /// The range of `len` bytes at `base`.
+    #[inline]
+    pub const fn new(base: *mut c_void, len: usize) -> Self {
+        Self { base, len }
+    }
+}
+
+/// `process_madvise(pidfd, iovec, vlen, advice, flags)` (since Linux 5.10):
+/// gives `advice` for each range of `iovec` in the address space of the
+/// process that `pidfd` (from `pidfd_open`) refers to, returning the number
+/// of bytes advised.
+///
+/// For another process the kernel takes only `MADV_COLD`, `MADV_PAGEOUT`,
+/// `MADV_WILLNEED` (since 5.16) and `MADV_COLLAPSE` (since 6.1), and needs
+/// `PTRACE_MODE_READ` rights plus `CAP_SYS_NICE`; for the calling process
+/// itself, any advice `madvise` takes (since Linux 6.13; before, the same
+/// short list). `flags` must be 0. The ranges are advised in order and the
+/// call stops at the first failing one: a partial count is success.
+///
+/// # Safety
+///
+/// If `pidfd` refers to this process, each range is as for [`madvise`]: the
+/// caller may pass it and accepts what the advice does to its contents.
+///
+/// # Errors
+///
+/// `EBADF` (not a pidfd), `EINVAL` (advice not allowed, `flags` not 0, more
+/// than `IOV_MAX` ranges, an unaligned range), `ENOMEM`, `EPERM` (no
+/// rights), `ESRCH` (the process has exited). `ENOSYS` before Linux 5.10 and
+/// under QEMU 7.2's user mode.
+///
+/// See [process_madvise(2)](https://man7.org/linux/man-pages/man2/process_madvise.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{process_madvise, Advice, Errno, IoVec};
+/// let len = rawmap::page_size();
+/// let mut page = rawmap::MmapOptions::new().len(len).map_anon()?;
+/// page[0] = 1;
+/// // SAFETY: pidfd_open of this process's pid, no flags.
+/// let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) } as i32;
+/// let v = [IoVec::new(page.as_mut_ptr().cast(), len)];
+/// // SAFETY: MADV_COLD keeps the contents of the range, which is this one's.
+/// match unsafe { process_madvise(pidfd, &v, Advice::Cold, 0) } {
+///     Ok(n) => assert_eq!(n, len),
+///     // Under QEMU 7.2's user mode.
+///     Err(e) => assert_eq!(e, Errno::ENOSYS),
+/// }
+/// assert_eq!(page[0], 1);
+/// // SAFETY: the pidfd is ours and used no more.
+/// unsafe { libc::close(pidfd) };
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[inline]
+pub unsafe fn process_madvise(
+    pidfd: RawFd,
+    iovec: &[IoVec],
+    advice: impl AdviceArg,
+    flags: u32,
+) -> Result<usize, Errno> {
+    // SAFETY: `iovec` is `iovec.len()` readable `struct iovec`s; the caller
+    // accepts the advice's effect on the ranges.
+    unsafe {
+        mm::process_madvise(
+            pidfd,
+            iovec.as_ptr().cast(),
+            iovec.len(),
+            advice.to_raw(),
+            flags,
+        )
+    }
+}
+
+/// `pkey_alloc(flags, access_rights)` (since Linux 4.9): allocates a memory
+/// protection key whose pages get `access_rights` in this thread (and
+/// threads created afterwards), for [`pkey_mprotect`].
+///
+/// Keys exist only with hardware support: x86_64's PKU (Intel since
+/// Skylake-SP, AMD since Zen 3) and aarch64's POE (since Linux 6.12). Without
+/// it the kernel answers `ENOSPC` (no key free), or `ENOSYS` where it lacks
+/// the call; `flags` must be 0.
+///
+/// # Errors
+///
+/// `EINVAL` (`flags` not 0, unknown rights), `ENOSPC` (no key free, or no
+/// hardware keys), `ENOSYS`.
+///
+/// See [pkey_alloc(2)](https://man7.org/linux/man-pages/man2/pkey_alloc.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{pkey_alloc, pkey_free, Errno, PkeyAccess};
+/// match pkey_alloc(0, PkeyAccess::DISABLE_WRITE) {
+///     // SAFETY: no page was given the key.
+///     Ok(key) => unsafe { pkey_free(key)? },
+///     // No protection keys on this machine.
+///     Err(e) => assert!(matches!(e, Errno::ENOSPC | Errno::EINVAL | Errno::ENOSYS)),
+/// }
+/// assert_eq!(pkey_alloc(1, PkeyAccess::empty()), Err(Errno::EINVAL));
+/// # Ok::<(), Errno>(())
+/// ```
+#[inline]
+pub fn pkey_alloc(flags: u32, access_rights: PkeyAccess) -> Result<c_int, Errno> {
+    mm::pkey_alloc(flags, access_rights.bits())
+}
+
+/// `pkey_free(pkey)` (since Linux 4.9): returns a key from [`pkey_alloc`].
+///
+/// # Safety
+///
+/// Pages still carrying the key keep it; a later [`pkey_alloc`] may hand
+/// the same key out with other rights, which then apply to them. The caller
+/// makes sure no page it relies on carries the key.
+///
+/// # Errors
+///
+/// `EINVAL` for a key that is not allocated; `ENOSYS` where the kernel
+/// lacks the call.
+///
+/// See [pkey_free(2)](https://man7.org/linux/man-pages/man2/pkey_free.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{pkey_free, Errno};
+/// // SAFETY: key 15 is not allocated here, so no page carries it.
+/// let e = unsafe { pkey_free(15) }.unwrap_err();
+/// assert!(matches!(e, Errno::EINVAL | Errno::ENOSYS));
+/// ```
+#[inline]
+pub unsafe fn pkey_free(pkey: c_int) -> Result<(), Errno> {
+    // SAFETY: the caller relies on no page carrying the key.
+    unsafe { mm::pkey_free(pkey) }
+}
+
+/// `pkey_mprotect(addr, len, prot, pkey)` (since Linux 4.9): [`mprotect`]
+/// that also gives the pages the protection key `pkey` (from
+/// [`pkey_alloc`]); `pkey` -1 is plain `mprotect`.
+///
+/// # Safety
+///
+/// As for [`mprotect`]: the caller owns the range, and no reference into it
+/// is used in a way the new protection and the key's rights forbid.
+///
+/// # Errors
+///
+/// As for [`mprotect`], and `EINVAL` for a key that is not allocated
+/// (always, without hardware keys, unless `pkey` is -1); `ENOSYS` where the
+/// kernel lacks the call.
+///
+/// See [pkey_mprotect(2)](https://man7.org/linux/man-pages/man2/pkey_mprotect.2.html).
+///
+/// # Example
+///
+/// ```
+/// use rawmap::{pkey_mprotect, Errno, MmapOptions, Prot};
+/// let len = rawmap::page_size();
+/// let mut m = MmapOptions::new().len(len).map_anon()?;
+/// // SAFETY: the mapping is ours and stays readable and writable.
+/// unsafe { pkey_mprotect(m.as_mut_ptr().cast(), len, Prot::READ | Prot::WRITE, -1)? };
+/// m[0] = 1;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[inline]
+pub unsafe fn pkey_mprotect(
+    addr: *mut c_void,
+    len: usize,
+    prot: Prot,
+    pkey: c_int,
+) -> Result<(), Errno> {
+    // SAFETY: the caller owns the range for the new protection and key.
+    unsafe { mm::pkey_mprotect(addr, len, prot, pkey) }
 }

@@ -226,3 +226,78 @@ fn debug_prints_names() {
         "MremapFlags(MAYMOVE | DONTUNMAP)"
     );
 }
+
+// The values of the calls since Linux 4.4 (`mlock2`, `mlockall`, guard
+// advice, `MAP_DROPPABLE`, aarch64's protections).
+
+#[test]
+fn mlock_flags_match_libc() {
+    assert_eq!(rawmap::MlockFlags::ONFAULT.bits(), libc::MLOCK_ONFAULT);
+}
+
+#[test]
+fn mlockall_flags_match_libc() {
+    use rawmap::MlockAllFlags;
+    assert_eq!(MlockAllFlags::CURRENT.bits(), bits(libc::MCL_CURRENT));
+    assert_eq!(MlockAllFlags::FUTURE.bits(), bits(libc::MCL_FUTURE));
+    assert_eq!(MlockAllFlags::ONFAULT.bits(), bits(libc::MCL_ONFAULT));
+}
+
+#[test]
+fn map_droppable_matches_libc() {
+    assert_eq!(MapFlags::DROPPABLE.bits(), bits(libc::MAP_DROPPABLE));
+    // A map type: its bit lies inside MAP_TYPE (0x0f, asm-generic/mman-common.h)
+    // next to SHARED's and PRIVATE's, so it is no modifier of them.
+    assert_eq!(MapFlags::DROPPABLE.bits() & !0x0f, 0);
+    assert_eq!(
+        format!("{:?}", MapFlags::DROPPABLE | MapFlags::ANONYMOUS),
+        "MapFlags(DROPPABLE | ANONYMOUS)"
+    );
+}
+
+#[test]
+fn guard_advice_matches_uapi() {
+    // libc has no MADV_GUARD_INSTALL/REMOVE: the values are those of
+    // include/uapi/asm-generic/mman-common.h (Linux 6.13).
+    assert_eq!(UncheckedAdvice::GuardInstall as i32, 102);
+    assert_eq!(UncheckedAdvice::GuardRemove as i32, 103);
+}
+
+#[cfg(target_arch = "aarch64")]
+#[test]
+fn aarch64_prot_matches_libc_or_uapi() {
+    // libc has PROT_BTI/PROT_MTE for aarch64 glibc only; for musl the values
+    // are those of arch/arm64/include/uapi/asm/mman.h.
+    #[cfg(target_env = "gnu")]
+    {
+        assert_eq!(Prot::BTI.bits(), bits(libc::PROT_BTI));
+        assert_eq!(Prot::MTE.bits(), bits(libc::PROT_MTE));
+    }
+    assert_eq!(Prot::BTI.bits(), 0x10);
+    assert_eq!(Prot::MTE.bits(), 0x20);
+}
+
+#[test]
+fn pkey_access_matches_uapi() {
+    use rawmap::PkeyAccess;
+    // libc has no PKEY_DISABLE_*: the values are those of
+    // include/uapi/asm-generic/mman-common.h and, for aarch64's POE,
+    // arch/arm64/include/uapi/asm/mman.h.
+    assert_eq!(PkeyAccess::DISABLE_ACCESS.bits(), 0x1);
+    assert_eq!(PkeyAccess::DISABLE_WRITE.bits(), 0x2);
+    #[cfg(target_arch = "aarch64")]
+    {
+        assert_eq!(PkeyAccess::DISABLE_EXECUTE.bits(), 0x4);
+        assert_eq!(PkeyAccess::DISABLE_READ.bits(), 0x8);
+    }
+}
+
+#[test]
+fn iovec_layout_matches_libc() {
+    assert_eq!(size_of::<rawmap::IoVec>(), size_of::<libc::iovec>());
+    assert_eq!(align_of::<rawmap::IoVec>(), align_of::<libc::iovec>());
+    assert_eq!(
+        core::mem::offset_of!(rawmap::IoVec, len),
+        core::mem::offset_of!(libc::iovec, iov_len)
+    );
+}

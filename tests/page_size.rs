@@ -21,8 +21,10 @@ fn page_size_is_the_kernels() {
     }
     // The runner names the kernel it booted; its page size is known.
     match std::env::var("RAWMAP_KERNEL").as_deref() {
-        Ok("aarch64-16k") => assert_eq!(page, 16 * 1024),
-        Ok("aarch64-4k" | "x86_64") => assert_eq!(page, 4096),
+        // The flavours of each kernel release share the page size:
+        // aarch64-16k and aarch64-16k-7.3, and so on.
+        Ok("aarch64-16k" | "aarch64-16k-7.3") => assert_eq!(page, 16 * 1024),
+        Ok("aarch64-4k" | "aarch64-4k-7.3" | "x86_64" | "x86_64-7.3") => assert_eq!(page, 4096),
         Ok(other) => panic!("unknown RAWMAP_KERNEL {other:?}"),
         Err(_) => assert!(
             !common::under_real_kernel_runner(),

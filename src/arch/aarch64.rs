@@ -6,3 +6,8 @@ pub(crate) use super::byte_offset as mmap_offset;
 
 /// The system call that maps memory.
 pub(crate) const MMAP: syscalls::Sysno = syscalls::Sysno::mmap;
+
+/// `PROT_BTI`'s value (`arch/arm64/include/uapi/asm/mman.h`).
+pub(crate) const PROT_BTI: u32 = 0x10;
+/// `PROT_MTE`'s value (`arch/arm64/include/uapi/asm/mman.h`).
+pub(crate) const PROT_MTE: u32 = 0x20;

@@ -28,6 +28,8 @@ mod imp;
 #[cfg(target_arch = "x86_64")]
 pub(crate) use imp::MAP_32BIT;
 pub(crate) use imp::{MMAP, mmap_offset};
+#[cfg(target_arch = "aarch64")]
+pub(crate) use imp::{PROT_BTI, PROT_MTE};
 
 #[cfg(not(all(
     target_os = "linux",

@@ -101,6 +101,16 @@ pub enum UncheckedAdvice {
     /// `MADV_SOFT_OFFLINE` (since Linux 2.6.33, needs `CAP_SYS_ADMIN`): move
     /// the contents and take the pages offline.
     SoftOffline = 101,
+    /// `MADV_GUARD_INSTALL` (since Linux 6.13): make each page of the range
+    /// a guard page: any access raises `SIGSEGV`, without a new VMA. The
+    /// pages' contents are discarded. Private anonymous and (since 6.15)
+    /// file mappings; `EINVAL` for a locked or `VM_PFNMAP` range and on
+    /// older kernels. QEMU 7.2's user mode answers 0 and installs nothing.
+    GuardInstall = 102,
+    /// `MADV_GUARD_REMOVE` (since Linux 6.13): remove guard pages from the
+    /// range; they read back as zeros (anonymous) or the file's contents.
+    /// `EINVAL` on older kernels.
+    GuardRemove = 103,
 }
 
 /// An `advice` argument for [`madvise`](crate::madvise): [`Advice`],

@@ -36,6 +36,35 @@ flag_set! {
     /// `MAP_PRIVATE`: copy-on-write; writes stay in this process and never
     /// reach the file.
     const PRIVATE = 0x02;
+    /// `MAP_DROPPABLE` (since Linux 6.11, 64-bit only): a map *type* beside
+    /// `SHARED` and `PRIVATE`, not a modifier. Private anonymous memory that
+    /// the kernel may drop (zero) under memory pressure instead of swapping
+    /// it, and that is not inherited by a child of `fork`
+    /// (`ANONYMOUS` is required).
+    ///
+    /// Its value (0x08) is a field value of the map type: `SHARED | DROPPABLE`
+    /// or `PRIVATE | DROPPABLE` is a different, unknown type, and the
+    /// kernel answers `EINVAL`, so combining them is the caller's error
+    /// (QEMU 7.2's user mode, which tests the `SHARED` bit alone, maps them
+    /// as `SHARED` and `PRIVATE`).
+    /// Kernels before 6.11 know no such type and answer `EINVAL`, as does
+    /// QEMU 7.2's user mode; 32-bit kernels since 6.11 answer the kernel's
+    /// internal `ENOTSUPP` (524). A file mapping, `LOCKED`, `HUGETLB` or
+    /// `GROWSDOWN` with it is `EINVAL`.
+    ///
+    /// ```
+    /// use rawmap::{mmap, munmap, page_size, Errno, MapFlags, Prot};
+    /// let flags = MapFlags::DROPPABLE | MapFlags::ANONYMOUS;
+    /// // SAFETY: a new anonymous mapping replaces nothing.
+    /// match unsafe { mmap(core::ptr::null_mut(), page_size(), Prot::READ, flags, -1, 0) } {
+    ///     // SAFETY: the mapping was just made and nothing uses it.
+    ///     Ok(p) => unsafe { munmap(p, page_size())? },
+    ///     // Before Linux 6.11 and under QEMU 7.2; 524 on 32-bit kernels.
+    ///     Err(e) => assert!(e == Errno::EINVAL || e.into_raw() == 524),
+    /// }
+    /// # Ok::<(), Errno>(())
+    /// ```
+    const DROPPABLE = 0x08;
     /// `MAP_FIXED`: place the mapping exactly at `addr`, replacing whatever
     /// was mapped there.
     const FIXED = 0x10;

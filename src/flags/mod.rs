@@ -13,14 +13,18 @@ use core::fmt;
 
 mod advice;
 mod map;
+mod mlock;
 mod mremap;
 mod msync;
+mod pkey;
 mod prot;
 
 pub use advice::{Advice, AdviceArg, UncheckedAdvice};
 pub use map::MapFlags;
+pub use mlock::{MlockAllFlags, MlockFlags};
 pub use mremap::MremapFlags;
 pub use msync::MsyncFlags;
+pub use pkey::PkeyAccess;
 pub use prot::Prot;
 
 /// One named value of a flag set, for `Debug`: the set matches when

@@ -1,6 +1,8 @@
 //! `PROT_*`: the protection of a mapping.
 
 use super::flag_set;
+#[cfg(target_arch = "aarch64")]
+use crate::arch;
 
 flag_set! {
     /// Memory protection of a mapping: the `prot` argument of `mmap` and
@@ -29,6 +31,16 @@ flag_set! {
     /// mapping that grows up (only on architectures with upward stacks; the
     /// kernel answers `EINVAL` elsewhere).
     const GROWSUP = 0x0200_0000;
+    /// `PROT_BTI` (aarch64 only, since Linux 5.8): the executable pages are
+    /// guarded by Branch Target Identification. The kernel answers `EINVAL`
+    /// on a CPU without BTI.
+    #[cfg(target_arch = "aarch64")]
+    const BTI = arch::PROT_BTI;
+    /// `PROT_MTE` (aarch64 only, since Linux 5.10): the pages carry Memory
+    /// Tagging Extension tags (anonymous and RAM-based file mappings). The
+    /// kernel answers `EINVAL` on a CPU without MTE.
+    #[cfg(target_arch = "aarch64")]
+    const MTE = arch::PROT_MTE;
 }
 
 static_assertions::assert_eq_size!(Prot, u32);

@@ -7,11 +7,13 @@
 
 use core::ffi::{c_int, c_void};
 
-use syscalls::{Errno, Sysno, syscall2, syscall3, syscall5, syscall6};
+use syscalls::{
+    Errno, Sysno, syscall0, syscall1, syscall2, syscall3, syscall4, syscall5, syscall6,
+};
 
 use super::RawFd;
 use crate::arch;
-use crate::flags::{MapFlags, MremapFlags, MsyncFlags, Prot};
+use crate::flags::{MapFlags, MlockAllFlags, MlockFlags, MremapFlags, MsyncFlags, Prot};
 
 /// `mmap(addr, len, prot, flags, fd, offset)`, through the architecture's
 /// call and offset form (`arch::MMAP`, `arch::mmap_offset`).
@@ -156,4 +158,123 @@ pub(crate) unsafe fn munlock(addr: *const c_void, len: usize) -> Result<(), Errn
 pub(crate) unsafe fn mincore(addr: *mut c_void, len: usize, vec: *mut u8) -> Result<(), Errno> {
     // SAFETY: the caller provides room for one byte per page at `vec`.
     unsafe { syscall3(Sysno::mincore, addr as usize, len, vec as usize) }.map(drop)
+}
+
+// The calls since Linux 4.4: `mlock2`, `mlockall`, `munlockall`, the
+// protection keys, `process_madvise` and `mseal`. Each is made on every
+// architecture; where the kernel has no such call (`mseal` on 32-bit) its
+// own answer, `ENOSYS`, comes back.
+
+/// `mlock2(addr, len, flags)`.
+///
+/// # Safety
+///
+/// As for [`crate::mlock2`]: the caller may pass the range to the kernel.
+#[inline(always)]
+pub(crate) unsafe fn mlock2(
+    addr: *const c_void,
+    len: usize,
+    flags: MlockFlags,
+) -> Result<(), Errno> {
+    // SAFETY: mlock2 does not change memory contents.
+    unsafe { syscall3(Sysno::mlock2, addr as usize, len, flags.bits() as usize) }.map(drop)
+}
+
+/// `mlockall(flags)`.
+#[inline(always)]
+pub(crate) fn mlockall(flags: MlockAllFlags) -> Result<(), Errno> {
+    // SAFETY: locking pages in RAM changes no memory contents or mappings.
+    unsafe { syscall1(Sysno::mlockall, flags.bits() as usize) }.map(drop)
+}
+
+/// `munlockall()`.
+#[inline(always)]
+pub(crate) fn munlockall() -> Result<(), Errno> {
+    // SAFETY: unlocking pages changes no memory contents or mappings.
+    unsafe { syscall0(Sysno::munlockall) }.map(drop)
+}
+
+/// `mseal(addr, len, flags)`.
+///
+/// # Safety
+///
+/// As for [`crate::mseal`]: the caller gives up ever unmapping the range.
+#[inline(always)]
+pub(crate) unsafe fn mseal(addr: *mut c_void, len: usize, flags: usize) -> Result<(), Errno> {
+    // SAFETY: the caller accepts that the range can never be unmapped,
+    // moved or reprotected.
+    unsafe { syscall3(Sysno::mseal, addr as usize, len, flags) }.map(drop)
+}
+/// `process_madvise(pidfd, iovec, vlen, advice, flags)`.
+///
+/// # Safety
+///
+/// As for [`crate::process_madvise`]: `iov` points to `vlen` readable
+/// `iovec`s and the caller accepts what the advice does to the ranges.
+#[inline(always)]
+pub(crate) unsafe fn process_madvise(
+    pidfd: RawFd,
+    iov: *const c_void,
+    vlen: usize,
+    advice: c_int,
+    flags: u32,
+) -> Result<usize, Errno> {
+    // SAFETY: the caller provides `vlen` iovecs at `iov` and accepts the
+    // advice's effect; fd and advice are sign-extended as the kernel's `int`.
+    unsafe {
+        syscall5(
+            Sysno::process_madvise,
+            pidfd as isize as usize,
+            iov as usize,
+            vlen,
+            advice as isize as usize,
+            flags as usize,
+        )
+    }
+}
+
+/// `pkey_alloc(flags, access_rights)`.
+#[inline(always)]
+pub(crate) fn pkey_alloc(flags: u32, access_rights: u32) -> Result<c_int, Errno> {
+    // SAFETY: allocating a key changes no memory; the rights only apply to
+    // pages later given the key.
+    let ret = unsafe { syscall2(Sysno::pkey_alloc, flags as usize, access_rights as usize) }?;
+    // A key is a small non-negative int.
+    Ok(ret as c_int)
+}
+
+/// `pkey_free(pkey)`.
+///
+/// # Safety
+///
+/// As for [`crate::pkey_free`].
+#[inline(always)]
+pub(crate) unsafe fn pkey_free(pkey: c_int) -> Result<(), Errno> {
+    // SAFETY: the caller no longer relies on the key's rights.
+    unsafe { syscall1(Sysno::pkey_free, pkey as isize as usize) }.map(drop)
+}
+
+/// `pkey_mprotect(addr, len, prot, pkey)`.
+///
+/// # Safety
+///
+/// As for [`crate::pkey_mprotect`].
+#[inline(always)]
+pub(crate) unsafe fn pkey_mprotect(
+    addr: *mut c_void,
+    len: usize,
+    prot: Prot,
+    pkey: c_int,
+) -> Result<(), Errno> {
+    // SAFETY: the caller owns the range for the new protection and key.
+    unsafe {
+        syscall4(
+            Sysno::pkey_mprotect,
+            addr as usize,
+            len,
+            prot.bits() as usize,
+            pkey as isize as usize,
+        )
+    }
+    .map(drop)
 }
