@@ -616,3 +616,277 @@ fn huge_mappings_map_protect_remap_and_unmap_the_rounded_length() {
     );
     assert!(maps_entry(addr).is_none());
 }
+
+// ---------------------------------------------------------------------------
+// Guard pages, seal, lock_on_fault
+
+/// `(major, minor)` at least, on a real kernel (QEMU's user mode reports the
+/// host's version but emulates the calls itself).
+fn kernel_has(major: u32, minor: u32) -> bool {
+    !common::under_qemu_user() && common::kernel_version() >= (major, minor)
+}
+
+const SIGSEGV_EXIT: i32 = 128 + libc::SIGSEGV;
+
+/// Writes one byte at `p` in a child and returns how the child ended.
+fn write_in_child(p: *mut u8) -> i32 {
+    in_child(|| {
+        common::fork::no_core_dumps();
+        common::fork::silence_stderr();
+        // SAFETY: deliberately writes to `p`; the child dies if it faults.
+        unsafe { p.write_volatile(1) };
+        0
+    })
+}
+
+// The behaviour checked follows tools/testing/selftests/mm/guard-regions.c
+// (guard pages fault on access and need no VMA of their own on 6.13+).
+#[test]
+fn guard_pages_below_a_mapping_fault() {
+    let _g = exclusive();
+    let page = page_size();
+    for shared_map in [false, true] {
+        let mut opts = MmapOptions::new();
+        opts.len(3 * page).guard_pages(2);
+        let map = if shared_map {
+            opts.map_anon_shared()
+        } else {
+            opts.map_anon()
+        }
+        .unwrap();
+        let data = map.as_ptr().cast_mut();
+        let guard = data.wrapping_sub(2 * page);
+        assert_eq!(data as usize % page, 0);
+        // A child that writes just below the mapping, or at the guard's
+        // first byte, dies of SIGSEGV; inside the mapping it does not.
+        assert_eq!(
+            write_in_child(data.wrapping_sub(1)),
+            SIGSEGV_EXIT,
+            "shared {shared_map}"
+        );
+        assert_eq!(write_in_child(guard), SIGSEGV_EXIT);
+        assert_eq!(write_in_child(data), 0);
+        // The kernel's own accesses fault there too.
+        assert!(!common::mem::readable(guard) && !common::mem::readable(data.wrapping_sub(1)));
+        assert!(common::mem::readable(data));
+        // Guard markers (6.13 for private, 6.15 for shared memory) live in
+        // the mapping's VMA; elsewhere the guard is a PROT_NONE VMA of its
+        // own. QEMU answers 0 to the advice and installs nothing, which the
+        // verification catches: PROT_NONE there.
+        let markers = kernel_has(6, if shared_map { 15 } else { 13 });
+        let (start, end, perms) = maps_entry(guard as usize).expect("the guard is mapped");
+        if markers {
+            assert!(perms.starts_with("rw"), "{perms}");
+            assert!(start <= guard as usize && end >= data as usize + 3 * page);
+        } else {
+            assert!(perms.starts_with("---"), "{perms}");
+            assert_eq!(end, data as usize, "a PROT_NONE VMA just below");
+        }
+        // Protection changes leave the guard alone.
+        let ro = map.make_read_only().unwrap();
+        assert!(!common::mem::readable(guard));
+        assert_eq!(write_in_child(guard.wrapping_add(page)), SIGSEGV_EXIT);
+        drop(ro);
+        // Drop unmaps the guard with the mapping.
+        assert!(maps_entry(guard as usize).is_none() || common::under_qemu_user());
+        assert_eq!(common::mem::mapped(data, 3 * page), Err(Errno::ENOMEM));
+        if !common::under_qemu_user() {
+            assert_eq!(common::mem::mapped(guard, 2 * page), Err(Errno::ENOMEM));
+        }
+    }
+}
+
+#[test]
+fn guard_pages_refuse_what_they_cannot_do() {
+    let _g = shared();
+    let page = page_size();
+    let overflow = MmapOptions::new()
+        .len(page)
+        .guard_pages(usize::MAX)
+        .map_anon();
+    assert_eq!(overflow.unwrap_err(), Errno::ENOMEM);
+    let too_many = MmapOptions::new()
+        .len(page)
+        .guard_pages(usize::MAX / page)
+        .map_anon();
+    assert_eq!(too_many.unwrap_err(), Errno::ENOMEM);
+    let file = file_with(&seeded_pattern(page, 1));
+    // SAFETY: the temporary file is private to this test.
+    let on_file = unsafe { MmapOptions::new().guard_pages(1).map(&file) };
+    assert_eq!(on_file.unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        MmapOptions::new()
+            .guard_pages(1)
+            .map_raw(&file)
+            .unwrap_err(),
+        Errno::EINVAL
+    );
+    let huge = MmapOptions::new()
+        .len(1)
+        .huge(None)
+        .guard_pages(1)
+        .map_anon();
+    assert_eq!(huge.unwrap_err(), Errno::EINVAL);
+    let aligned = MmapOptions::new()
+        .len(1)
+        .guard_pages(1)
+        .map_anon_aligned(1 << 21);
+    assert_eq!(aligned.unwrap_err(), Errno::EINVAL);
+    assert!(
+        MmapOptions::new()
+            .len(0)
+            .guard_pages(1)
+            .map_anon()
+            .unwrap()
+            .is_empty()
+    );
+    // remap never moves a mapping off its guard.
+    let mut map = MmapOptions::new()
+        .len(page)
+        .guard_pages(1)
+        .map_anon()
+        .unwrap();
+    let at = map.as_ptr();
+    // SAFETY: anonymous memory has no file to outgrow.
+    match unsafe { map.remap(64 * page, true) } {
+        Ok(()) => assert_eq!(map.as_ptr(), at),
+        Err(e) => assert_eq!(e, Errno::ENOMEM),
+    }
+    // SAFETY: as above.
+    unsafe { map.remap(1, true) }.unwrap();
+    assert_eq!(map.as_ptr(), at);
+    assert_eq!(write_in_child(at.cast_mut().wrapping_sub(1)), SIGSEGV_EXIT);
+}
+
+// After tools/testing/selftests/mm/mseal_test.c (test_seal_munmap,
+// test_seal_mprotect): a sealed mapping refuses munmap and mprotect.
+#[test]
+fn seal_consumes_the_owner_or_gives_it_back() {
+    let _g = shared();
+    let page = page_size();
+    let sealing = cfg!(target_pointer_width = "64") && kernel_has(6, 10);
+    let mut map = MmapOptions::new()
+        .len(2 * page)
+        .guard_pages(1)
+        .map_anon()
+        .unwrap();
+    map[0] = 5;
+    let addr = map.as_ptr().cast_mut();
+    match map.seal() {
+        Ok(forever) => {
+            assert!(sealing, "sealed where mseal is missing");
+            forever[1] = 6;
+            assert_eq!(
+                (forever.as_ptr().cast_mut(), forever.len(), forever[0]),
+                (addr, 2 * page, 5)
+            );
+            // SAFETY: refused by the seal (the test asserts it): nothing changes.
+            assert_eq!(
+                unsafe { rawmap::munmap(addr.cast(), page) },
+                Err(Errno::EPERM)
+            );
+            // SAFETY: as above.
+            let guard = addr.wrapping_sub(page).cast();
+            assert_eq!(
+                unsafe { rawmap::munmap(guard, page) },
+                Err(Errno::EPERM),
+                "guard sealed"
+            );
+            // SAFETY: as above.
+            let r = unsafe { rawmap::mprotect(addr.cast(), page, rawmap::Prot::READ) };
+            assert_eq!(r, Err(Errno::EPERM));
+            assert_eq!(forever[1], 6);
+        }
+        Err(e) => {
+            assert!(!sealing, "mseal failed: {}", e.errno());
+            assert_eq!(e.errno(), Errno::ENOSYS);
+            let map = e.into_mmap();
+            assert_eq!((map.as_ptr().cast_mut(), map[0]), (addr, 5));
+            drop(map);
+            assert_eq!(
+                common::mem::mapped(addr, page),
+                Err(Errno::ENOMEM),
+                "still owned"
+            );
+        }
+    }
+    let ro = MmapOptions::new()
+        .len(page)
+        .map_anon()
+        .unwrap()
+        .make_read_only()
+        .unwrap();
+    assert_eq!(
+        ro.seal().map(<[u8]>::len).map_err(|e| e.errno()),
+        if sealing {
+            Ok(page)
+        } else {
+            Err(Errno::ENOSYS)
+        }
+    );
+    // Sealing an empty mapping: EINVAL, and the (empty) owner comes back.
+    let empty = MmapOptions::new().len(0).map_anon().unwrap();
+    let e = empty.seal().unwrap_err();
+    assert_eq!(e.errno(), Errno::EINVAL);
+    assert!(e.into_mmap().is_empty());
+    let empty = MmapOptions::new()
+        .len(0)
+        .map_anon()
+        .unwrap()
+        .make_read_only()
+        .unwrap();
+    assert_eq!(empty.seal().unwrap_err().errno(), Errno::EINVAL);
+}
+
+// After tools/testing/selftests/mm/mlock2-tests.c (test_lock_onfault): the
+// VMA is locked on fault and nothing is faulted in until touched.
+#[test]
+fn lock_on_fault_locks_only_what_is_touched() {
+    let _g = exclusive();
+    let page = page_size();
+    let mut map = MmapOptions::new().len(4 * page).map_anon().unwrap();
+    let addr = map.as_ptr() as usize;
+    let r = map.lock_on_fault();
+    if common::under_qemu_user() {
+        // QEMU 7.2 has no mlock2.
+        assert_eq!(r, Err(Errno::ENOSYS));
+        assert!(!common::proc::smaps_vmflags(addr).iter().any(|f| f == "lo"));
+        return;
+    }
+    assert_eq!(r, Ok(()));
+    let flags = common::proc::smaps_vmflags(addr);
+    assert!(
+        flags.iter().any(|f| f == "lo") && flags.iter().any(|f| f == "lf"),
+        "{flags:?}"
+    );
+    let (vec, written) = common::mem::mincore_vec(map.as_mut_ptr(), 4 * page).unwrap();
+    assert!(
+        vec[..written].iter().all(|&b| b & 1 == 0),
+        "nothing faulted in: {vec:?}"
+    );
+    map[page] = 1;
+    let (vec, _) = common::mem::mincore_vec(map.as_mut_ptr(), 4 * page).unwrap();
+    assert_eq!(
+        vec[..4].iter().map(|b| b & 1).collect::<Vec<_>>(),
+        [0, 1, 0, 0]
+    );
+    map.unlock().unwrap();
+    assert!(!common::proc::smaps_vmflags(addr).iter().any(|f| f == "lo"));
+    let raw = MmapOptions::new().len(page).map_raw_anon_shared().unwrap();
+    assert_eq!(raw.lock_on_fault(), Ok(()));
+    let ro = MmapOptions::new()
+        .len(page)
+        .map_anon()
+        .unwrap()
+        .make_read_only()
+        .unwrap();
+    assert_eq!(ro.lock_on_fault(), Ok(()));
+    assert_eq!(
+        MmapOptions::new()
+            .len(0)
+            .map_anon()
+            .unwrap()
+            .lock_on_fault(),
+        Ok(())
+    );
+}

@@ -9,7 +9,7 @@ use core::slice;
 
 use syscalls::Errno;
 
-use crate::flags::{MapFlags, MremapFlags, MsyncFlags, Prot};
+use crate::flags::{MapFlags, MlockFlags, MremapFlags, MsyncFlags, Prot, UncheckedAdvice};
 use crate::page::{page_size, round_up};
 use crate::sys::RawFd;
 use crate::sys::mm;
@@ -36,6 +36,9 @@ pub(super) struct Inner {
     /// The page size (or huge page size) the mapping was made with: a power
     /// of two.
     align: usize,
+    /// Bytes of guard pages just below the kernel range, unmapped with it
+    /// (0 for a mapping without guard pages).
+    guard: usize,
 }
 
 // SAFETY: `Inner` owns its mapping exclusively, as a `Box<[u8]>` owns its
@@ -51,6 +54,7 @@ impl Inner {
         ptr: EMPTY_PTR,
         len: 0,
         align: 1,
+        guard: 0,
     };
 
     /// Maps `len` bytes from byte `offset` of `fd`; `len == 0` maps nothing.
@@ -90,7 +94,12 @@ impl Inner {
         // SAFETY: the kernel returned a mapping of `map_len > head` bytes at
         // `base`, which is therefore not null, nor is `base + head`.
         let ptr = unsafe { NonNull::new_unchecked(base.cast::<u8>().add(head)) };
-        Ok(Inner { ptr, len, align })
+        Ok(Inner {
+            ptr,
+            len,
+            align,
+            guard: 0,
+        })
     }
 
     /// The kernel's view: the mapping's aligned base address and length.
@@ -257,7 +266,8 @@ impl Inner {
             .checked_add(new_len)
             .and_then(|n| round_up(n, self.align))
             .ok_or(Errno::ENOMEM)?;
-        let flags = if may_move {
+        // A mapping with guard pages stays above them: it never moves.
+        let flags = if may_move && self.guard == 0 {
             MremapFlags::MAYMOVE
         } else {
             MremapFlags::empty()
@@ -284,9 +294,10 @@ impl Inner {
             return Ok(());
         }
         let (base, map_len) = self.kernel_range();
-        // SAFETY: this is exactly our mapping, and the caller makes sure
-        // nothing uses it afterwards.
-        unsafe { mm::munmap(base, map_len) }
+        // SAFETY: this is exactly our mapping with its guard pages below
+        // (`guard` is 0 without), and the caller makes sure nothing uses it
+        // afterwards.
+        unsafe { mm::munmap(base.wrapping_sub(self.guard), map_len + self.guard) }
     }
 
     /// Unmaps now, reporting `munmap`'s error (which `Drop` has to ignore);
@@ -324,6 +335,7 @@ impl Inner {
                 ptr,
                 len,
                 align: page_size(),
+                guard: 0,
             },
             _ => Inner::EMPTY,
         }
@@ -387,6 +399,94 @@ impl Inner {
             ptr: unsafe { NonNull::new_unchecked(aligned as *mut u8) },
             len,
             align: page,
+            guard: 0,
         })
     }
+
+    /// Maps `len` bytes of anonymous memory with `guard_len` bytes (whole
+    /// pages, not 0) of guard pages just below, which fault on any access.
+    /// With Linux 6.13+ they are guard markers (`MADV_GUARD_INSTALL`, no VMA
+    /// of their own), verified to fault; elsewhere (older kernels, shared
+    /// memory before 6.15, QEMU's user mode, which answers 0 to the advice
+    /// and installs nothing) they are `PROT_NONE`.
+    pub(super) fn new_guarded(
+        len: usize,
+        prot: Prot,
+        flags: MapFlags,
+        guard_len: usize,
+    ) -> Result<Inner, Errno> {
+        if len == 0 {
+            return Ok(Inner::EMPTY);
+        }
+        let page = page_size();
+        let map_len = round_up(len, page).ok_or(Errno::ENOMEM)?;
+        let total = map_len.checked_add(guard_len).ok_or(Errno::ENOMEM)?;
+        // SAFETY: a new mapping without FIXED replaces nothing.
+        let base = unsafe { mm::mmap(core::ptr::null_mut(), total, prot, flags, -1, 0) }?;
+        let data = base.cast::<u8>().wrapping_add(guard_len);
+        if !guard_markers_installed(base, guard_len, data) {
+            // SAFETY: the guard range is part of the mapping just made, and
+            // nothing refers to it.
+            if let Err(errno) = unsafe { mm::mprotect(base, guard_len, Prot::NONE) } {
+                // SAFETY: the whole mapping is ours and nothing refers to it.
+                let _ = unsafe { mm::munmap(base, total) };
+                return Err(errno);
+            }
+        }
+        Ok(Inner {
+            // SAFETY: `data` lies inside the live mapping, so it is not null.
+            ptr: unsafe { NonNull::new_unchecked(data) },
+            len,
+            align: page,
+            guard: guard_len,
+        })
+    }
+
+    /// `mseal` of the whole mapping and its guard pages (Linux 6.10+,
+    /// 64-bit): afterwards it can never be unmapped, moved or reprotected.
+    /// An empty mapping is `EINVAL` (there is nothing to seal).
+    ///
+    /// # Safety
+    ///
+    /// On success the caller never unmaps the mapping (it forgets `self`).
+    pub(super) unsafe fn seal(&self) -> Result<(), Errno> {
+        if self.len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let (base, map_len) = self.kernel_range();
+        // SAFETY: the range is exactly our mapping with its guard pages; the
+        // caller gives up unmapping it.
+        unsafe { mm::mseal(base.wrapping_sub(self.guard), map_len + self.guard, 0) }
+    }
+
+    /// `mlock2` of a sub-range, checked.
+    #[inline]
+    pub(super) fn mlock2(&self, offset: usize, len: usize, flags: MlockFlags) -> Result<(), Errno> {
+        match self.checked_range(offset, len)? {
+            // SAFETY: the range lies inside this mapping; locking changes no
+            // contents.
+            Some((addr, len)) => unsafe { mm::mlock2(addr, len, flags) },
+            None => Ok(()),
+        }
+    }
+}
+
+/// Installs guard markers on `[base, base + guard_len)` and checks that they
+/// fault: `mincore` of the page at `data` (mapped) with its result vector at
+/// `base` must fail with `EFAULT`, the kernel's own write into the guard
+/// having faulted. Where the advice is refused, or answered 0 without
+/// effect (QEMU 7.2), it returns `false`; the kernel's write then landed in
+/// a page that is about to become `PROT_NONE`.
+fn guard_markers_installed(base: *mut c_void, guard_len: usize, data: *mut u8) -> bool {
+    // SAFETY: the range is the guard part of a mapping just made, which
+    // nothing refers to; discarding its (zero) contents is harmless.
+    let advised = unsafe { mm::madvise(base, guard_len, UncheckedAdvice::GuardInstall as c_int) };
+    if advised.is_err() {
+        return false;
+    }
+    // SAFETY: `data` starts a mapped page; the vector (one byte, or one per
+    // 4K host page under QEMU: at most page_size() / 4096 bytes) goes to
+    // `base`, inside the guard range we own, which is at least a page.
+    let probe = unsafe { mm::mincore(data.cast(), page_size(), base.cast()) };
+    probe == Err(Errno::EFAULT)
 }

@@ -9,7 +9,7 @@ use syscalls::Errno;
 use super::MmapOptions; // for the doc links
 use super::inner::Inner;
 use super::{MmapError, MmapMut, slice_owner_impls};
-use crate::flags::{Advice, Prot, UncheckedAdvice};
+use crate::flags::{Advice, MlockFlags, Prot, UncheckedAdvice};
 
 /// A read-only memory mapping: derefs to `&[u8]`, unmapped on drop.
 ///
@@ -442,5 +442,70 @@ impl Mmap {
     #[inline]
     pub(super) fn into_inner(self) -> Inner {
         self.inner
+    }
+
+    /// Locks the whole mapping in memory as its pages are faulted in
+    /// (`mlock2(MLOCK_ONFAULT)`, since Linux 4.4), instead of faulting it
+    /// all in now as [`lock`](Self::lock) does: pages never touched take no
+    /// memory, pages touched stay resident.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM`/`EPERM` past `RLIMIT_MEMLOCK`; `ENOSYS` where the kernel
+    /// (or QEMU 7.2's user mode) has no `mlock2`. An empty mapping makes no
+    /// system call.
+    ///
+    /// ```
+    /// let map = rawmap::MmapOptions::new().len(1 << 16).map_anon()?.make_read_only()?;
+    /// match map.lock_on_fault() {
+    ///     Ok(()) => map.unlock()?,
+    ///     Err(e) => assert!([rawmap::Errno::ENOSYS, rawmap::Errno::ENOMEM,
+    ///                        rawmap::Errno::EPERM].contains(&e)),
+    /// }
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    #[doc(alias = "mlock2")]
+    pub fn lock_on_fault(&self) -> Result<(), Errno> {
+        self.inner.mlock2(0, self.inner.len(), MlockFlags::ONFAULT)
+    }
+
+    /// Seals the mapping (`mseal`, since Linux 6.10, 64-bit only): from now
+    /// on it can never be unmapped, moved, grown, shrunk or given another
+    /// protection, by anyone in this process. Since it can never be
+    /// unmapped, the owner is consumed and the bytes stay borrowed for the
+    /// rest of the program. Guard pages below the mapping are sealed with it.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for an empty mapping (nothing to seal, no system call);
+    /// `ENOSYS` before Linux 6.10, on 32-bit kernels and under QEMU 7.2's
+    /// user mode; `EPERM` where the kernel refuses. The mapping comes back
+    /// inside the error, unchanged and still owned.
+    ///
+    /// ```
+    /// let map = rawmap::MmapOptions::new().len(8).map_anon()?.make_read_only()?;
+    /// match map.seal() {
+    ///     Ok(forever) => assert_eq!(forever, &[0; 8]),
+    ///     Err(e) => {
+    ///         assert_eq!(e.errno(), rawmap::Errno::ENOSYS); // before Linux 6.10
+    ///         assert_eq!(e.into_mmap().len(), 8);
+    ///     }
+    /// }
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    #[doc(alias = "mseal")]
+    pub fn seal(self) -> Result<&'static [u8], MmapError<Self>> {
+        // SAFETY: on success `self` is given up below and never unmapped.
+        match unsafe { self.inner.seal() } {
+            Ok(()) => {
+                let (ptr, len) = self.inner.into_raw();
+                // SAFETY: the sealed mapping can never be unmapped or
+                // reprotected, and its owner is gone: the bytes stay
+                // readable forever; the constructor's caller vouched for
+                // the file.
+                Ok(unsafe { slice::from_raw_parts(ptr, len) })
+            }
+            Err(errno) => Err(MmapError::new(self, errno)),
+        }
     }
 }

@@ -10,7 +10,7 @@ use syscalls::Errno;
 use super::MmapOptions; // for the doc links
 use super::inner::Inner;
 use super::{Mmap, MmapError, slice_owner_impls};
-use crate::flags::{Advice, MsyncFlags, Prot, UncheckedAdvice};
+use crate::flags::{Advice, MlockFlags, MsyncFlags, Prot, UncheckedAdvice};
 
 /// A writable memory mapping: derefs to `&mut [u8]`, unmapped on drop.
 ///
@@ -554,5 +554,62 @@ impl MmapMut {
     #[inline]
     pub(super) fn into_inner(self) -> Inner {
         self.inner
+    }
+
+    /// Locks the whole mapping in memory as its pages are faulted in
+    /// (`mlock2(MLOCK_ONFAULT)`, since Linux 4.4), instead of faulting it
+    /// all in now as [`lock`](Self::lock) does: pages never touched take no
+    /// memory, pages touched stay resident.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM`/`EPERM` past `RLIMIT_MEMLOCK`; `ENOSYS` where the kernel
+    /// (or QEMU 7.2's user mode) has no `mlock2`. An empty mapping makes no
+    /// system call.
+    ///
+    /// ```
+    /// let map = rawmap::MmapOptions::new().len(1 << 16).map_anon()?;
+    /// match map.lock_on_fault() {
+    ///     Ok(()) => map.unlock()?,
+    ///     Err(e) => assert!([rawmap::Errno::ENOSYS, rawmap::Errno::ENOMEM,
+    ///                        rawmap::Errno::EPERM].contains(&e)),
+    /// }
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    #[doc(alias = "mlock2")]
+    pub fn lock_on_fault(&self) -> Result<(), Errno> {
+        self.inner.mlock2(0, self.inner.len(), MlockFlags::ONFAULT)
+    }
+
+    /// Seals the mapping (`mseal`, since Linux 6.10, 64-bit only): from now
+    /// on it can never be unmapped, moved, resized or given another
+    /// protection. The owner is consumed and the bytes stay mutably
+    /// borrowed for the rest of the program. See [`Mmap::seal`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Mmap::seal`]; the mapping comes back inside the error.
+    ///
+    /// ```
+    /// let map = rawmap::MmapOptions::new().len(8).map_anon()?;
+    /// match map.seal() {
+    ///     Ok(forever) => forever[0] = 1,
+    ///     Err(e) => assert_eq!(e.errno(), rawmap::Errno::ENOSYS), // before Linux 6.10
+    /// }
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    #[doc(alias = "mseal")]
+    pub fn seal(self) -> Result<&'static mut [u8], MmapError<Self>> {
+        // SAFETY: on success `self` is given up below and never unmapped.
+        match unsafe { self.inner.seal() } {
+            Ok(()) => {
+                let (ptr, len) = self.inner.into_raw();
+                // SAFETY: the sealed mapping can never be unmapped or
+                // reprotected, and its owner is gone, so this is the only
+                // reference, valid forever.
+                Ok(unsafe { slice::from_raw_parts_mut(ptr, len) })
+            }
+            Err(errno) => Err(MmapError::new(self, errno)),
+        }
     }
 }

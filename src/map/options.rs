@@ -95,6 +95,8 @@ pub struct MmapOptions {
     /// `None`: normal pages; `Some(None)`: the default huge page size;
     /// `Some(Some(bits))`: huge pages of `2^bits` bytes.
     huge: Option<Option<u8>>,
+    /// Pages of guard below an anonymous mapping ([`guard_pages`](Self::guard_pages)).
+    guard_pages: usize,
 }
 
 impl MmapOptions {
@@ -113,6 +115,7 @@ impl MmapOptions {
             len: None,
             flags: MapFlags::empty(),
             huge: None,
+            guard_pages: 0,
         }
     }
 
@@ -436,6 +439,9 @@ impl MmapOptions {
     fn map_anonymous(&self, sharing: MapFlags) -> Result<MmapMut, Errno> {
         let len = self.len.unwrap_or(0);
         let flags = sharing | MapFlags::ANONYMOUS | self.flags;
+        if self.guard_pages != 0 {
+            return self.map_guarded(len, flags);
+        }
         Inner::new(
             len,
             0,
@@ -448,6 +454,10 @@ impl MmapOptions {
     }
 
     fn map_file(&self, prot: Prot, sharing: MapFlags, fd: RawFd) -> Result<Inner, Errno> {
+        // Guard pages are for anonymous memory only.
+        if self.guard_pages != 0 {
+            return Err(Errno::EINVAL);
+        }
         let len = match self.len {
             Some(len) => len,
             None => {
@@ -578,7 +588,8 @@ impl MmapOptions {
     /// # Errors
     ///
     /// `EINVAL` if `align` is not a power of two, or if [`huge`](Self::huge)
-    /// is set (huge pages are aligned to their size already); `ENOMEM` if
+    /// is set (huge pages are aligned to their size already) or
+    /// [`guard_pages`](Self::guard_pages); `ENOMEM` if
     /// the over-sized length does not fit a `usize`, or memory runs out.
     ///
     /// ```
@@ -591,7 +602,7 @@ impl MmapOptions {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     pub fn map_anon_aligned(&self, align: usize) -> Result<MmapMut, Errno> {
-        if !align.is_power_of_two() || self.huge.is_some() {
+        if !align.is_power_of_two() || self.huge.is_some() || self.guard_pages != 0 {
             return Err(Errno::EINVAL);
         }
         let len = self.len.unwrap_or(0);
@@ -611,5 +622,51 @@ impl MmapOptions {
             let _ = map.advise(crate::flags::Advice::PopulateWrite);
         }
         Ok(map)
+    }
+
+    /// Puts `n` guard pages just below an anonymous mapping
+    /// ([`map_anon`](Self::map_anon), [`map_anon_shared`](Self::map_anon_shared),
+    /// [`map_raw_anon_shared`](Self::map_raw_anon_shared)): any access to
+    /// them raises `SIGSEGV`, so a thread stack that overflows downwards
+    /// faults instead of running into other memory. `0` (the default) puts
+    /// none.
+    ///
+    /// With Linux 6.13+ they are guard markers (`MADV_GUARD_INSTALL`, no
+    /// extra VMA; since 6.15 for shared memory too), checked to fault right
+    /// after they are installed (QEMU 7.2's user mode answers 0 to the
+    /// advice and installs nothing); elsewhere they are a `PROT_NONE`
+    /// mapping. Either way they are unmapped with the mapping, and sealed
+    /// with it by `seal`. The mapping stays above its guard: `remap` never
+    /// moves it. An empty mapping has no guard pages.
+    ///
+    /// # Errors
+    ///
+    /// At mapping time: `ENOMEM` if `n` pages plus the length do not fit a
+    /// `usize`; `EINVAL` for a file mapping, with [`huge`](Self::huge), or
+    /// with [`map_anon_aligned`](Self::map_anon_aligned).
+    ///
+    /// ```
+    /// let stack = rawmap::MmapOptions::new().len(1 << 16).stack().guard_pages(1).map_anon()?;
+    /// assert_eq!(stack.len(), 1 << 16); // the guard page lies below `as_ptr()`
+    /// assert_eq!(rawmap::MmapOptions::new().len(1).guard_pages(usize::MAX).map_anon().unwrap_err(),
+    ///            rawmap::Errno::ENOMEM);
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    pub fn guard_pages(&mut self, n: usize) -> &mut Self {
+        self.guard_pages = n;
+        self
+    }
+
+    /// [`map_anonymous`](Self::map_anonymous) with guard pages below.
+    #[cold]
+    fn map_guarded(&self, len: usize, flags: MapFlags) -> Result<MmapMut, Errno> {
+        if self.huge.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        let guard_len = self
+            .guard_pages
+            .checked_mul(page_size())
+            .ok_or(Errno::ENOMEM)?;
+        Inner::new_guarded(len, Prot::READ | Prot::WRITE, flags, guard_len).map(MmapMut::from_inner)
     }
 }

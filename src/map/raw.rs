@@ -14,7 +14,7 @@ use syscalls::Errno;
 use super::MmapOptions; // for the doc links
 use super::inner::Inner;
 use super::{Mmap, MmapError, MmapMut};
-use crate::flags::{Advice, MsyncFlags, UncheckedAdvice};
+use crate::flags::{Advice, MlockFlags, MsyncFlags, UncheckedAdvice};
 
 /// A memory mapping that hands out only raw pointers and atomic words, never
 /// `&[u8]` or `&mut [u8]`: for memory that other processes (or the file's
@@ -563,5 +563,30 @@ impl MmapRaw {
     #[doc(alias = "MADV_POPULATE_WRITE")]
     pub fn populate_write(&self) -> Result<(), Errno> {
         self.advise(Advice::PopulateWrite)
+    }
+
+    /// Locks the whole mapping in memory as its pages are faulted in
+    /// (`mlock2(MLOCK_ONFAULT)`, since Linux 4.4), instead of faulting it
+    /// all in now as [`lock`](Self::lock) does: pages never touched take no
+    /// memory, pages touched stay resident.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM`/`EPERM` past `RLIMIT_MEMLOCK`; `ENOSYS` where the kernel
+    /// (or QEMU 7.2's user mode) has no `mlock2`. An empty mapping makes no
+    /// system call.
+    ///
+    /// ```
+    /// let map = rawmap::MmapOptions::new().len(1 << 16).map_raw_anon_shared()?;
+    /// match map.lock_on_fault() {
+    ///     Ok(()) => map.unlock()?,
+    ///     Err(e) => assert!([rawmap::Errno::ENOSYS, rawmap::Errno::ENOMEM,
+    ///                        rawmap::Errno::EPERM].contains(&e)),
+    /// }
+    /// # Ok::<(), rawmap::Errno>(())
+    /// ```
+    #[doc(alias = "mlock2")]
+    pub fn lock_on_fault(&self) -> Result<(), Errno> {
+        self.inner.mlock2(0, self.inner.len(), MlockFlags::ONFAULT)
     }
 }
