@@ -124,6 +124,8 @@ impl Reservation {
     /// assert_eq!(rawmap::Reservation::new(usize::MAX).unwrap_err(), rawmap::Errno::ENOMEM);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
     #[doc(alias = "mmap")]
     pub fn new(len: usize) -> Result<Self, Errno> {
         if len == 0 {
@@ -236,6 +238,8 @@ impl Reservation {
     /// assert_eq!(r.commit(r.capacity() + 1), Err(rawmap::Errno::EINVAL));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [mprotect(2)](https://man7.org/linux/man-pages/man2/mprotect.2.html).
     #[doc(alias = "mprotect")]
     pub fn commit(&mut self, len: usize) -> Result<(), Errno> {
         if len > self.len {
@@ -276,6 +280,8 @@ impl Reservation {
     /// assert_eq!(r.committed(), page);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "madvise")]
     pub fn decommit(&mut self, len: usize) -> Result<(), Errno> {
         if len >= self.committed {

@@ -403,6 +403,8 @@ impl Mmap {
     /// }
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "MADV_POPULATE_READ")]
     pub fn populate_read(&self) -> Result<(), Errno> {
         self.advise(Advice::PopulateRead)
@@ -431,6 +433,8 @@ impl Mmap {
     /// assert_eq!((map.len(), map[(1 << 20) - 1]), (1 << 20, 0));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [mremap(2)](https://man7.org/linux/man-pages/man2/mremap.2.html).
     #[doc(alias = "mremap")]
     pub unsafe fn remap(&mut self, new_len: usize, may_move: bool) -> Result<(), Errno> {
         // SAFETY: `&mut self` means no `&[u8]` into the mapping is alive; the
@@ -464,6 +468,8 @@ impl Mmap {
     /// }
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [mlock2(2)](https://man7.org/linux/man-pages/man2/mlock.2.html).
     #[doc(alias = "mlock2")]
     pub fn lock_on_fault(&self) -> Result<(), Errno> {
         self.inner.mlock2(0, self.inner.len(), MlockFlags::ONFAULT)
@@ -493,16 +499,17 @@ impl Mmap {
     /// }
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [mseal(2)](https://man7.org/linux/man-pages/man2/mseal.2.html).
     #[doc(alias = "mseal")]
     pub fn seal(self) -> Result<&'static [u8], MmapError<Self>> {
         // SAFETY: on success `self` is given up below and never unmapped.
         match unsafe { self.inner.seal() } {
             Ok(()) => {
                 let (ptr, len) = self.inner.into_raw();
-                // SAFETY: the sealed mapping can never be unmapped or
-                // reprotected, and its owner is gone: the bytes stay
-                // readable forever; the constructor's caller vouched for
-                // the file.
+                // SAFETY: a sealed mapping is never unmapped or reprotected:
+                // readable forever (the constructor's caller vouched for the
+                // file).
                 Ok(unsafe { slice::from_raw_parts(ptr, len) })
             }
             Err(errno) => Err(MmapError::new(self, errno)),

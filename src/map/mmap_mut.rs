@@ -525,6 +525,8 @@ impl MmapMut {
     /// assert!(matches!(map.populate_read(), Ok(()) | Err(rawmap::Errno::EINVAL)));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "MADV_POPULATE_READ")]
     pub fn populate_read(&self) -> Result<(), Errno> {
         self.advise(Advice::PopulateRead)
@@ -545,6 +547,8 @@ impl MmapMut {
     /// assert!(matches!(map.populate_write(), Ok(()) | Err(rawmap::Errno::EINVAL)));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "MADV_POPULATE_WRITE")]
     pub fn populate_write(&self) -> Result<(), Errno> {
         self.advise(Advice::PopulateWrite)
@@ -576,6 +580,8 @@ impl MmapMut {
     /// }
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [mlock2(2)](https://man7.org/linux/man-pages/man2/mlock.2.html).
     #[doc(alias = "mlock2")]
     pub fn lock_on_fault(&self) -> Result<(), Errno> {
         self.inner.mlock2(0, self.inner.len(), MlockFlags::ONFAULT)
@@ -598,6 +604,8 @@ impl MmapMut {
     /// }
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [mseal(2)](https://man7.org/linux/man-pages/man2/mseal.2.html).
     #[doc(alias = "mseal")]
     pub fn seal(self) -> Result<&'static mut [u8], MmapError<Self>> {
         // SAFETY: on success `self` is given up below and never unmapped.

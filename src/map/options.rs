@@ -526,6 +526,8 @@ impl MmapOptions {
     /// raw.flush()?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// See [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
     pub fn map_raw(&self, fd: impl MapFd) -> Result<MmapRaw, Errno> {
         self.map_file(Prot::READ | Prot::WRITE, MapFlags::SHARED, fd.map_fd())
             .map(|inner| MmapRaw::from_inner(inner, true))
@@ -548,6 +550,8 @@ impl MmapOptions {
     /// assert_eq!(unsafe { raw.as_ptr().read_volatile() }, 0);
     /// # Ok(()) }
     /// ```
+    ///
+    /// See [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
     pub fn map_raw_read_only(&self, fd: impl MapFd) -> Result<MmapRaw, Errno> {
         self.map_file(Prot::READ, MapFlags::SHARED, fd.map_fd())
             .map(|inner| MmapRaw::from_inner(inner, false))
@@ -568,6 +572,8 @@ impl MmapOptions {
     /// assert_eq!(raw.atomic_u32(4)?.load(Ordering::Acquire), 2);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
     pub fn map_raw_anon_shared(&self) -> Result<MmapRaw, Errno> {
         self.map_anonymous(MapFlags::SHARED)
             .map(|map| MmapRaw::from_inner(map.into_inner(), true))
@@ -601,6 +607,8 @@ impl MmapOptions {
     ///            rawmap::Errno::EINVAL);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
     pub fn map_anon_aligned(&self, align: usize) -> Result<MmapMut, Errno> {
         if !align.is_power_of_two() || self.huge.is_some() || self.guard_pages != 0 {
             return Err(Errno::EINVAL);
@@ -637,7 +645,8 @@ impl MmapOptions {
     /// advice and installs nothing); elsewhere they are a `PROT_NONE`
     /// mapping. Either way they are unmapped with the mapping, and sealed
     /// with it by `seal`. The mapping stays above its guard: `remap` never
-    /// moves it. An empty mapping has no guard pages.
+    /// moves it. An empty mapping has no guard pages. `into_raw` and `leak`
+    /// leave the guard pages mapped below the pointer they hand out.
     ///
     /// # Errors
     ///
@@ -652,6 +661,8 @@ impl MmapOptions {
     ///            rawmap::Errno::ENOMEM);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     pub fn guard_pages(&mut self, n: usize) -> &mut Self {
         self.guard_pages = n;
         self

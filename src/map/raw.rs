@@ -246,6 +246,8 @@ impl MmapRaw {
     /// raw.flush()?;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [msync(2)](https://man7.org/linux/man-pages/man2/msync.2.html).
     #[doc(alias = "msync")]
     pub fn flush(&self) -> Result<(), Errno> {
         self.inner.msync(0, self.inner.len(), MsyncFlags::SYNC)
@@ -309,6 +311,8 @@ impl MmapRaw {
     /// raw.advise(rawmap::Advice::WillNeed)?;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "madvise")]
     pub fn advise(&self, advice: Advice) -> Result<(), Errno> {
         self.advise_range(advice, 0, self.inner.len())
@@ -394,6 +398,8 @@ impl MmapRaw {
     /// if raw.lock().is_ok() { raw.unlock()?; }
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [mlock(2)](https://man7.org/linux/man-pages/man2/mlock.2.html).
     #[doc(alias = "mlock")]
     pub fn lock(&self) -> Result<(), Errno> {
         self.inner.mlock(0, self.inner.len())
@@ -410,6 +416,8 @@ impl MmapRaw {
     /// raw.unlock()?;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [munlock(2)](https://man7.org/linux/man-pages/man2/mlock.2.html).
     #[doc(alias = "munlock")]
     pub fn unlock(&self) -> Result<(), Errno> {
         self.inner.munlock(0, self.inner.len())
@@ -459,6 +467,8 @@ impl MmapRaw {
     /// raw.unmap()?;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [munmap(2)](https://man7.org/linux/man-pages/man2/munmap.2.html).
     #[doc(alias = "munmap")]
     pub fn unmap(self) -> Result<(), MmapError<Self>> {
         let writable = self.writable;
@@ -541,6 +551,8 @@ impl MmapRaw {
     /// assert!(matches!(raw.populate_read(), Ok(()) | Err(rawmap::Errno::EINVAL)));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "MADV_POPULATE_READ")]
     pub fn populate_read(&self) -> Result<(), Errno> {
         self.advise(Advice::PopulateRead)
@@ -560,6 +572,8 @@ impl MmapRaw {
     /// assert!(matches!(raw.populate_write(), Ok(()) | Err(rawmap::Errno::EINVAL)));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "MADV_POPULATE_WRITE")]
     pub fn populate_write(&self) -> Result<(), Errno> {
         self.advise(Advice::PopulateWrite)
@@ -585,6 +599,8 @@ impl MmapRaw {
     /// }
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [mlock2(2)](https://man7.org/linux/man-pages/man2/mlock.2.html).
     #[doc(alias = "mlock2")]
     pub fn lock_on_fault(&self) -> Result<(), Errno> {
         self.inner.mlock2(0, self.inner.len(), MlockFlags::ONFAULT)

@@ -67,6 +67,8 @@ impl Advice {
     /// }
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    ///
+    /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "madvise")]
     pub fn is_supported(self) -> bool {
         is_supported(self as c_int)
@@ -82,6 +84,8 @@ impl UncheckedAdvice {
     /// ```
     /// assert!(rawmap::UncheckedAdvice::DontNeed.is_supported());
     /// ```
+    ///
+    /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "madvise")]
     pub fn is_supported(self) -> bool {
         is_supported(self as c_int)
