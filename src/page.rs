@@ -50,6 +50,14 @@ pub fn page_size() -> usize {
     }
 }
 
+/// The page size if it is known already, else 0: one relaxed load, never a
+/// system call. For the mapping paths, which look the size up (with
+/// [`page_size`]) only when they have something to map.
+#[inline]
+pub(crate) fn cached_page_size() -> usize {
+    PAGE_SIZE.load(Ordering::Relaxed)
+}
+
 /// Tells rawmap the page size, for runtimes that read `AT_PAGESZ` from the
 /// aux vector on their own initial stack: [`page_size`] then returns it
 /// without asking the kernel.

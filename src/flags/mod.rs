@@ -254,9 +254,12 @@ mod tests {
         }
         assert_eq!(
             MapFlags::NAMES.len(),
-            16 + cfg!(target_arch = "x86_64") as usize
+            17 + cfg!(target_arch = "x86_64") as usize
         );
-        assert_eq!(Prot::NAMES.len(), 6);
+        assert_eq!(
+            Prot::NAMES.len(),
+            6 + 2 * cfg!(target_arch = "aarch64") as usize
+        );
         assert_eq!(MsyncFlags::NAMES.len(), 3);
         assert_eq!(MremapFlags::NAMES.len(), 3);
     }

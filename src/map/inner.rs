@@ -25,14 +25,26 @@ struct MaxAlign;
 /// aligned to 64 bytes.
 const EMPTY_PTR: NonNull<u8> = NonNull::<MaxAlign>::dangling().cast::<u8>();
 
-/// The one owner of a mapping: the user's `(ptr, len)` and the alignment it
-/// was mapped with. Every system call on a mapping goes through here.
+/// The one owner of a mapping: the user's view `(ptr, len)`, the kernel's
+/// view `(base, map_len)`, the alignment it was mapped with and the guard
+/// pages below it. Every system
+/// call on a mapping goes through here.
+///
+/// Both views are kept, so that `Drop` and the whole-mapping calls (`munmap`,
+/// `msync`, `mprotect`) pass the kernel's range as it is, computing nothing.
+/// Invariants: `len == 0` exactly when `map_len == 0` (nothing is mapped);
+/// otherwise `base` is aligned to `align`, `ptr = base + head` with `head <
+/// align`, and `map_len` is `head + len` rounded up to `align`.
 pub(super) struct Inner {
     /// The user's first byte. When `len == 0`, dangling but aligned for any
     /// primitive type ([`EMPTY_PTR`]).
     ptr: NonNull<u8>,
     /// The user's length. 0 means nothing is mapped.
     len: usize,
+    /// The first byte of the kernel's mapping (null when nothing is mapped).
+    base: *mut c_void,
+    /// The length of the kernel's mapping: whole pages (or huge pages).
+    map_len: usize,
     /// The page size (or huge page size) the mapping was made with: a power
     /// of two.
     align: usize,
@@ -53,11 +65,20 @@ impl Inner {
     const EMPTY: Inner = Inner {
         ptr: EMPTY_PTR,
         len: 0,
+        base: core::ptr::null_mut(),
+        map_len: 0,
         align: 1,
         guard: 0,
     };
 
     /// Maps `len` bytes from byte `offset` of `fd`; `len == 0` maps nothing.
+    ///
+    /// `align` is the page size (or huge page size) to map with, a power of
+    /// two; 0 means "the page size, not looked up yet" (what
+    /// `page::cached_page_size` answers before the first lookup), and it is
+    /// then looked up only if something is to be mapped. The common case
+    /// reads no page size itself and makes one carry test (see `layout`)
+    /// before the system call; the kernel's range is kept, for `Drop`.
     #[inline]
     pub(super) fn new(
         len: usize,
@@ -67,18 +88,26 @@ impl Inner {
         fd: RawFd,
         align: usize,
     ) -> Result<Inner, Errno> {
-        if len == 0 {
-            return Ok(Inner::EMPTY);
-        }
         // `offset + len` must fit the file offset type, as the kernel's own
-        // check demands.
+        // check demands. (With `offset == 0`, as for anonymous memory, this
+        // folds away.)
         offset.checked_add(len as u64).ok_or(Errno::EOVERFLOW)?;
-        // `align` is a power of two, so the remainder fits a usize.
-        let head = (offset & (align as u64 - 1)) as usize;
-        let map_len = head
-            .checked_add(len)
-            .and_then(|n| round_up(n, align))
-            .ok_or(Errno::ENOMEM)?;
+        let align = match align {
+            0 if len == 0 => return Ok(Inner::EMPTY),
+            0 => page_size(),
+            align => align,
+        };
+        let Some((head, map_len)) = Inner::layout(len, offset, align) else {
+            return if len == 0 {
+                Ok(Inner::EMPTY)
+            } else {
+                Err(Errno::ENOMEM)
+            };
+        };
+        // Tells the compiler what `layout` proved, so that the caller's own
+        // loops over the new mapping need no test for an empty one.
+        // SAFETY: `layout` answers `None` for `len == 0` (see there).
+        unsafe { core::hint::assert_unchecked(len != 0) };
         // SAFETY: a new mapping without FIXED replaces nothing. The caller of
         // the public constructor vouched for the file (see `map`).
         let base = unsafe {
@@ -97,19 +126,34 @@ impl Inner {
         Ok(Inner {
             ptr,
             len,
+            base,
+            map_len,
             align,
             guard: 0,
         })
     }
 
+    /// `(head, map_len)` of a mapping of `len` bytes from byte `offset` with
+    /// pages of `align` bytes (a power of two): `head + len` rounded up to
+    /// `align`, computed as `((len - 1) + head + align) & !(align - 1)`, so
+    /// that one carry test covers both cases that give `None`: `len == 0`
+    /// (`len - 1` wraps to `usize::MAX`, and `head + align` is at least 1)
+    /// and a rounded length that does not fit a usize.
+    #[inline]
+    fn layout(len: usize, offset: u64, align: usize) -> Option<(usize, usize)> {
+        let mask = align.wrapping_sub(1);
+        // The remainder is at most `mask`, a usize: the cast is lossless.
+        let head = (offset & mask as u64) as usize;
+        // `head < align <= 2^(usize::BITS - 1)`: this sum does not wrap.
+        let end = len.wrapping_sub(1).checked_add(head.wrapping_add(align))?;
+        // At least `align`, so never 0.
+        Some((head, end & !mask))
+    }
+
     /// The kernel's view: the mapping's aligned base address and length.
     #[inline]
     fn kernel_range(&self) -> (*mut c_void, usize) {
-        let addr = self.ptr.as_ptr() as usize;
-        let head = addr & (self.align - 1);
-        // Cannot overflow: the mapping exists, so its rounded end fits.
-        let map_len = (head + self.len + self.align - 1) & !(self.align - 1);
-        (self.ptr.as_ptr().wrapping_sub(head).cast(), map_len)
+        (self.base, self.map_len)
     }
 
     /// The one check of a sub-range `[offset, offset + len)` of the user's
@@ -187,6 +231,17 @@ impl Inner {
         }
     }
 
+    /// `msync` of the whole mapping: its kernel range as it is.
+    #[inline]
+    pub(super) fn msync_all(&self, flags: MsyncFlags) -> Result<(), Errno> {
+        if self.map_len == 0 {
+            return Ok(());
+        }
+        // SAFETY: this is exactly our mapping; msync does not change its
+        // contents.
+        unsafe { mm::msync(self.base, self.map_len, flags) }
+    }
+
     /// `madvise` of a sub-range, checked.
     ///
     /// # Safety
@@ -238,7 +293,7 @@ impl Inner {
     /// The new protection must suit every reference the caller hands out
     /// afterwards (consuming the old owner guarantees no other is alive).
     pub(super) unsafe fn protect(self, prot: Prot) -> Result<Inner, (Inner, Errno)> {
-        if self.len == 0 {
+        if self.map_len == 0 {
             return Ok(self);
         }
         let (base, map_len) = self.kernel_range();
@@ -257,7 +312,7 @@ impl Inner {
     /// For a file mapping, growing must not reach past the end of the file
     /// (touching such pages raises `SIGBUS`).
     pub(super) unsafe fn remap(&mut self, new_len: usize, may_move: bool) -> Result<(), Errno> {
-        if new_len == 0 || self.len == 0 {
+        if new_len == 0 || self.map_len == 0 {
             return Err(Errno::EINVAL);
         }
         let (base, old_map_len) = self.kernel_range();
@@ -279,6 +334,8 @@ impl Inner {
         // SAFETY: the kernel returned a mapping of `new_map_len > head` bytes.
         self.ptr = unsafe { NonNull::new_unchecked(new_base.cast::<u8>().add(head)) };
         self.len = new_len;
+        self.base = new_base;
+        self.map_len = new_map_len;
         Ok(())
     }
 
@@ -290,7 +347,7 @@ impl Inner {
     /// drops `self` without a second `munmap`.
     #[inline]
     unsafe fn munmap(&self) -> Result<(), Errno> {
-        if self.len == 0 {
+        if self.map_len == 0 {
             return Ok(());
         }
         let (base, map_len) = self.kernel_range();
@@ -331,12 +388,23 @@ impl Inner {
     #[inline]
     pub(super) unsafe fn from_raw(ptr: *mut u8, len: usize) -> Inner {
         match NonNull::new(ptr) {
-            Some(ptr) if len != 0 => Inner {
-                ptr,
-                len,
-                align: page_size(),
-                guard: 0,
-            },
+            Some(nn) if len != 0 => {
+                let align = page_size();
+                let addr = ptr as usize;
+                let head = addr & (align - 1);
+                // Cannot overflow: the caller promises the pages exist, so
+                // their rounded end fits. Wrapping, so that no panic path
+                // is compiled in.
+                let map_len = head.wrapping_add(len).wrapping_add(align - 1) & !(align - 1);
+                Inner {
+                    ptr: nn,
+                    len,
+                    base: ptr.wrapping_sub(head).cast(),
+                    map_len,
+                    align,
+                    guard: 0,
+                }
+            }
             _ => Inner::EMPTY,
         }
     }
@@ -398,6 +466,8 @@ impl Inner {
             // SAFETY: `aligned` lies inside a live mapping, so it is not null.
             ptr: unsafe { NonNull::new_unchecked(aligned as *mut u8) },
             len,
+            base: aligned as *mut c_void,
+            map_len,
             align: page,
             guard: 0,
         })
@@ -437,6 +507,8 @@ impl Inner {
             // SAFETY: `data` lies inside the live mapping, so it is not null.
             ptr: unsafe { NonNull::new_unchecked(data) },
             len,
+            base: data.cast(),
+            map_len,
             align: page,
             guard: guard_len,
         })

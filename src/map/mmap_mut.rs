@@ -349,7 +349,7 @@ impl MmapMut {
     #[doc(alias = "msync")]
     #[inline]
     pub fn flush(&self) -> Result<(), Errno> {
-        self.inner.msync(0, self.inner.len(), MsyncFlags::SYNC)
+        self.inner.msync_all(MsyncFlags::SYNC)
     }
 
     /// Starts writing the changes back and returns at once
@@ -367,7 +367,7 @@ impl MmapMut {
     /// ```
     #[inline]
     pub fn flush_async(&self) -> Result<(), Errno> {
-        self.inner.msync(0, self.inner.len(), MsyncFlags::ASYNC)
+        self.inner.msync_all(MsyncFlags::ASYNC)
     }
 
     /// Writes bytes `offset..offset + len` back (widened to whole pages,

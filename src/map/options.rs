@@ -5,7 +5,7 @@ use syscalls::Errno;
 use super::inner::Inner;
 use super::{Mmap, MmapMut, MmapRaw};
 use crate::flags::{MapFlags, Prot};
-use crate::page::{default_huge_page_size, page_size};
+use crate::page::{cached_page_size, default_huge_page_size, page_size};
 use crate::sys::RawFd;
 use crate::sys::consts::{
     AT_EMPTY_PATH, S_IFDIR, S_IFIFO, S_IFMT, S_IFSOCK, STATX_SIZE, STATX_TYPE,
@@ -476,12 +476,18 @@ impl MmapOptions {
         )
     }
 
-    /// [`align`](Self::align), unless nothing is to be mapped: an empty
-    /// mapping makes no system call, not even the read of `/proc/meminfo`
-    /// that `huge(None)` needs.
+    /// The `align` argument of `Inner::new`: for normal pages the cached
+    /// page size, 0 if it is not known yet (`Inner::new` looks it up only
+    /// when something is to be mapped); for huge pages [`align`](Self::align),
+    /// unless nothing is to be mapped: an empty mapping makes no system
+    /// call, not even the read of `/proc/meminfo` that `huge(None)` needs.
     #[inline]
     fn align_for(&self, len: usize) -> Result<usize, Errno> {
-        if len == 0 { Ok(1) } else { self.align() }
+        match self.huge {
+            None => Ok(cached_page_size()),
+            Some(_) if len == 0 => Ok(1),
+            Some(_) => self.align(),
+        }
     }
 
     /// The alignment of the mapping: the page size, or the huge page size.
