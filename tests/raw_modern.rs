@@ -649,6 +649,8 @@ fn cpu_has_pkeys() -> bool {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let has = |w: &str| cpuinfo.split_whitespace().any(|f| f == w);
     match std::env::consts::ARCH {
+        // (QEMU's user mode shows the host's cpuinfo but has no pkey calls)
+        _ if under_qemu_user() => false,
         "x86_64" | "x86" => has("ospke"),
         "aarch64" => has("poe") && kernel_at_least(6, 12),
         _ => false,
