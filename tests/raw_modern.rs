@@ -626,8 +626,13 @@ fn mlockall_future_onfault_then_munlockall() {
     let after = smaps_vmflags(q as usize);
     unmap(p, 2 * ps);
     unmap(q, ps);
-    assert!(
+    // qemu-arm (7.2) answers 0 but places the guest's new mapping in its
+    // own reservation of the guest address space, which MCL_FUTURE does not
+    // reach (qemu-aarch64 and qemu-i386 lock it).
+    let future_locks = !(under_qemu_user() && cfg!(target_arch = "arm"));
+    assert_eq!(
         locked.iter().any(|f| f == "lo"),
+        future_locks,
         "FUTURE locks a new mapping: {locked:?}"
     );
     assert!(
