@@ -523,7 +523,8 @@ pub unsafe fn mseal(addr: *mut c_void, len: usize) -> Result<(), Errno> {
 }
 
 /// One range for [`process_madvise`]: the C `struct iovec` (`base`, `len`),
-/// with the same layout.
+/// with the same layout. See
+/// [iovec(3type)](https://man7.org/linux/man-pages/man3/iovec.3type.html).
 ///
 /// ```
 /// use rawmap::IoVec;
