@@ -682,6 +682,7 @@ fn pkeys_work_with_hardware_and_answer_the_kernel_otherwise() {
     let ps = page_size();
     let ours = pkey_alloc(0, PkeyAccess::DISABLE_WRITE);
     let theirs = libc_pkey_alloc(0, PkeyAccess::DISABLE_WRITE.bits());
+    common::report(&format!("raw_modern: pkey_alloc answers {ours:?}"));
     assert_eq!(
         ours.is_ok(),
         theirs.is_ok(),
