@@ -309,11 +309,18 @@ fn guard_page_kills_a_child_that_touches_it() {
         // The neighbours are untouched and the mapping is one VMA.
         // SAFETY: pages 0 and 2 are mapped read-write.
         assert_eq!(unsafe { (p.read(), p.add(2 * ps).read()) }, (1, 3));
-        let (start, end, _) = common::proc::maps_entry(p as usize).expect("mapped");
+        // (the kernel may have merged the mapping with a neighbour)
+        let entry = |a: *mut u8| common::proc::maps_entry(a as usize).expect("mapped");
+        let (start, end, _) = entry(p);
+        assert!(
+            start <= p as usize && end >= p as usize + 4 * ps,
+            "no split"
+        );
+        assert_eq!(entry(guard), entry(p), "no extra VMA for the guard");
         assert_eq!(
-            (start, end),
-            (p as usize, p as usize + 4 * ps),
-            "no extra VMA"
+            entry(p.wrapping_add(3 * ps)),
+            entry(p),
+            "no extra VMA after it"
         );
         // Removing the guard gives back a zero page.
         // SAFETY: as above.
@@ -619,8 +626,13 @@ fn mlockall_future_onfault_then_munlockall() {
     let after = smaps_vmflags(q as usize);
     unmap(p, 2 * ps);
     unmap(q, ps);
-    assert!(
+    // qemu-arm (7.2) answers 0 but places the guest's new mapping in its
+    // own reservation of the guest address space, which MCL_FUTURE does not
+    // reach (qemu-aarch64 and qemu-i386 lock it).
+    let future_locks = !(under_qemu_user() && cfg!(target_arch = "arm"));
+    assert_eq!(
         locked.iter().any(|f| f == "lo"),
+        future_locks,
         "FUTURE locks a new mapping: {locked:?}"
     );
     assert!(
@@ -642,6 +654,8 @@ fn cpu_has_pkeys() -> bool {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let has = |w: &str| cpuinfo.split_whitespace().any(|f| f == w);
     match std::env::consts::ARCH {
+        // (QEMU's user mode shows the host's cpuinfo but has no pkey calls)
+        _ if under_qemu_user() => false,
         "x86_64" | "x86" => has("ospke"),
         "aarch64" => has("poe") && kernel_at_least(6, 12),
         _ => false,
@@ -668,6 +682,7 @@ fn pkeys_work_with_hardware_and_answer_the_kernel_otherwise() {
     let ps = page_size();
     let ours = pkey_alloc(0, PkeyAccess::DISABLE_WRITE);
     let theirs = libc_pkey_alloc(0, PkeyAccess::DISABLE_WRITE.bits());
+    common::report(&format!("raw_modern: pkey_alloc answers {ours:?}"));
     assert_eq!(
         ours.is_ok(),
         theirs.is_ok(),
@@ -716,13 +731,27 @@ fn pkeys_work_with_hardware_and_answer_the_kernel_otherwise() {
         }
         Err(e) => {
             assert!(!cpu_has_pkeys(), "{e} with hardware keys");
-            assert!(
-                matches!(e, Errno::ENOSPC | Errno::ENOSYS | Errno::EINVAL),
-                "{e}"
-            );
+            assert_eq!(Err(e.into_raw()), theirs, "the kernel's own answer");
             // SAFETY: refused: key 1 is not allocated.
             let r = unsafe { pkey_mprotect(p.cast(), ps, RW, 1) };
-            assert!(matches!(r, Err(Errno::EINVAL | Errno::ENOSYS)), "{r:?}");
+            if under_qemu_user() || (cfg!(target_arch = "aarch64") && !kernel_at_least(6, 12)) {
+                // QEMU 7.2 has no pkey calls; arm64 kernels before 6.12 are
+                // built without them.
+                assert_eq!(e, Errno::ENOSYS);
+                assert_eq!(r, Err(Errno::ENOSYS));
+                // SAFETY: refused: the call is absent.
+                assert_eq!(unsafe { pkey_free(15) }, Err(Errno::ENOSYS));
+            } else {
+                // The calls exist and no key is free without the hardware
+                // (or an aarch64 kernel built without POE has no calls).
+                assert!(matches!(e, Errno::ENOSPC | Errno::ENOSYS), "{e}");
+                let want = if e == Errno::ENOSYS {
+                    Errno::ENOSYS
+                } else {
+                    Errno::EINVAL
+                };
+                assert_eq!(r, Err(want), "key 1 is not allocated");
+            }
         }
     }
     // Key -1 is mprotect (or ENOSYS where the kernel lacks the call).

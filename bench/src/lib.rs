@@ -346,3 +346,209 @@ pub const PAGE_SIZES: &[(&str, PageSizeFn)] = &[
     ("rawmap", rawmap_page_size),
     ("rustix", rustix_page_size),
 ];
+
+// --- The calls since Linux 4.4 ----------------------------------------------
+//
+// One call (or an alloc + free pair) per case, on a page of a [`Modern`]. A
+// failed call does not abort here: valgrind 3.19 (the instruction counter)
+// answers ENOSYS to `mlock2`, `mseal` and `process_madvise` and ENOSPC to
+// `pkey_alloc`, which it does not know, so every peer hands its result to
+// `black_box` instead, the same way.
+
+/// A locked-on-fault page and a pidfd of this process, for the cases below.
+pub struct Modern {
+    /// A private anonymous read-write page.
+    pub page: *mut c_void,
+    /// Its length: one page.
+    pub len: usize,
+    /// `pidfd_open(getpid())`, or -1 where that fails.
+    pub pidfd: i32,
+}
+
+impl Modern {
+    /// Maps the page and opens the pidfd.
+    pub fn new() -> std::io::Result<Modern> {
+        let len = rawmap::page_size();
+        // SAFETY: a new anonymous mapping replaces nothing; unmapped on drop.
+        let page = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if page == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: pidfd_open of our own pid; closed on drop. valgrind 3.19
+        // answers ENOSYS: the pidfd is then -1 (and process_madvise EBADF,
+        // or valgrind's ENOSYS).
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
+        Ok(Modern {
+            page,
+            len,
+            pidfd: pidfd.max(-1) as i32,
+        })
+    }
+}
+
+impl Drop for Modern {
+    fn drop(&mut self) {
+        // SAFETY: the page and the pidfd made in `new`, used by nothing else.
+        unsafe {
+            libc::munmap(self.page, self.len);
+            if self.pidfd >= 0 {
+                libc::close(self.pidfd);
+            }
+        }
+    }
+}
+
+/// glibc's `mlock2(MLOCK_ONFAULT)`.
+#[inline(never)]
+pub fn libc_mlock2(m: &Modern) {
+    // SAFETY: locking the page changes no memory.
+    black_box(unsafe { libc::mlock2(m.page, m.len, libc::MLOCK_ONFAULT) });
+}
+
+/// The bare `syscalls` crate's `mlock2(MLOCK_ONFAULT)`.
+#[inline(never)]
+pub fn syscalls_mlock2(m: &Modern) {
+    // SAFETY: as in `libc_mlock2`.
+    black_box(unsafe { syscalls::syscall3(syscalls::Sysno::mlock2, m.page as usize, m.len, 1) })
+        .ok();
+}
+
+/// `rawmap::mlock2(ONFAULT)`.
+#[inline(never)]
+pub fn rawmap_mlock2(m: &Modern) {
+    // SAFETY: as in `libc_mlock2`.
+    black_box(unsafe { rawmap::mlock2(m.page, m.len, rawmap::MlockFlags::ONFAULT) }).ok();
+}
+
+/// glibc's `mlockall(MCL_FUTURE | MCL_ONFAULT)` and `munlockall()`.
+#[inline(never)]
+pub fn libc_mlockall(_: &Modern) {
+    // SAFETY: locking and unlocking change no memory.
+    unsafe {
+        black_box(libc::mlockall(libc::MCL_FUTURE | libc::MCL_ONFAULT));
+        black_box(libc::munlockall());
+    }
+}
+
+/// The bare `syscalls` crate's `mlockall` and `munlockall`.
+#[inline(never)]
+pub fn syscalls_mlockall(_: &Modern) {
+    const FUTURE_ONFAULT: usize = 2 | 4;
+    // SAFETY: as in `libc_mlockall`.
+    unsafe {
+        black_box(syscalls::syscall1(
+            syscalls::Sysno::mlockall,
+            FUTURE_ONFAULT,
+        ))
+        .ok();
+        black_box(syscalls::syscall0(syscalls::Sysno::munlockall)).ok();
+    }
+}
+
+/// `rawmap::mlockall` and `rawmap::munlockall`.
+#[inline(never)]
+pub fn rawmap_mlockall(_: &Modern) {
+    use rawmap::MlockAllFlags as F;
+    black_box(rawmap::mlockall(F::FUTURE | F::ONFAULT)).ok();
+    black_box(rawmap::munlockall()).ok();
+}
+
+/// The bare `syscalls` crate's `mseal` of an empty range (a no-op that
+/// succeeds from Linux 6.10).
+#[inline(never)]
+pub fn syscalls_mseal(m: &Modern) {
+    // SAFETY: an empty range seals nothing.
+    black_box(unsafe { syscalls::syscall3(syscalls::Sysno::mseal, m.page as usize, 0, 0) }).ok();
+}
+
+/// `rawmap::mseal` of an empty range.
+#[inline(never)]
+pub fn rawmap_mseal(m: &Modern) {
+    // SAFETY: an empty range seals nothing.
+    black_box(unsafe { rawmap::mseal(m.page, 0) }).ok();
+}
+
+/// The bare `syscalls` crate's `process_madvise(MADV_COLD)` of the page.
+#[inline(never)]
+pub fn syscalls_process_madvise(m: &Modern) {
+    const MADV_COLD: usize = 20;
+    let iov = [libc::iovec {
+        iov_base: m.page,
+        iov_len: m.len,
+    }];
+    // SAFETY: MADV_COLD keeps the contents; `iov` is one iovec.
+    black_box(unsafe {
+        syscalls::syscall5(
+            syscalls::Sysno::process_madvise,
+            m.pidfd as usize,
+            iov.as_ptr() as usize,
+            1,
+            MADV_COLD,
+            0,
+        )
+    })
+    .ok();
+}
+
+/// `rawmap::process_madvise(Advice::Cold)` of the page.
+#[inline(never)]
+pub fn rawmap_process_madvise(m: &Modern) {
+    let iov = [rawmap::IoVec::new(m.page, m.len)];
+    // SAFETY: MADV_COLD keeps the contents.
+    black_box(unsafe { rawmap::process_madvise(m.pidfd, &iov, rawmap::Advice::Cold, 0) }).ok();
+}
+
+/// The bare `syscalls` crate's `pkey_alloc(0, PKEY_DISABLE_WRITE)`, and
+/// `pkey_free` of the key it gives.
+#[inline(never)]
+pub fn syscalls_pkey_alloc_free(_: &Modern) {
+    // SAFETY: no page carries the key, which is freed at once.
+    unsafe {
+        if let Ok(k) = black_box(syscalls::syscall2(syscalls::Sysno::pkey_alloc, 0, 2)) {
+            black_box(syscalls::syscall1(syscalls::Sysno::pkey_free, k)).ok();
+        }
+    }
+}
+
+/// `rawmap::pkey_alloc(0, DISABLE_WRITE)` and `rawmap::pkey_free`.
+#[inline(never)]
+pub fn rawmap_pkey_alloc_free(_: &Modern) {
+    if let Ok(k) = black_box(rawmap::pkey_alloc(0, rawmap::PkeyAccess::DISABLE_WRITE)) {
+        // SAFETY: no page carries the key.
+        black_box(unsafe { rawmap::pkey_free(k) }).ok();
+    }
+}
+
+/// The bare `syscalls` crate's `pkey_mprotect(page, RW, -1)`.
+#[inline(never)]
+pub fn syscalls_pkey_mprotect(m: &Modern) {
+    const RW: usize = 3;
+    // SAFETY: the page stays read-write with the default key.
+    black_box(unsafe {
+        syscalls::syscall4(
+            syscalls::Sysno::pkey_mprotect,
+            m.page as usize,
+            m.len,
+            RW,
+            -1isize as usize,
+        )
+    })
+    .ok();
+}
+
+/// `rawmap::pkey_mprotect(page, RW, -1)`.
+#[inline(never)]
+pub fn rawmap_pkey_mprotect(m: &Modern) {
+    let rw = rawmap::Prot::READ | rawmap::Prot::WRITE;
+    // SAFETY: as in `syscalls_pkey_mprotect`.
+    black_box(unsafe { rawmap::pkey_mprotect(m.page, m.len, rw, -1) }).ok();
+}

@@ -106,6 +106,7 @@ pub enum UncheckedAdvice {
     /// pages' contents are discarded. Private anonymous and (since 6.15)
     /// file mappings; `EINVAL` for a locked or `VM_PFNMAP` range and on
     /// older kernels. QEMU 7.2's user mode answers 0 and installs nothing.
+    /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     GuardInstall = 102,
     /// `MADV_GUARD_REMOVE` (since Linux 6.13): remove guard pages from the
     /// range; they read back as zeros (anonymous) or the file's contents.

@@ -4,7 +4,8 @@ use super::flag_set;
 
 flag_set! {
     /// How [`mlock2`](crate::mlock2) locks a range: its `flags` argument
-    /// (`MLOCK_*`, since Linux 4.4).
+    /// (`MLOCK_*`, since Linux 4.4). See
+    /// [mlock2(2)](https://man7.org/linux/man-pages/man2/mlock2.2.html).
     ///
     /// ```
     /// use rawmap::MlockFlags;
@@ -20,7 +21,8 @@ flag_set! {
 
 flag_set! {
     /// What [`mlockall`](crate::mlockall) locks: its `flags` argument
-    /// (`MCL_*`).
+    /// (`MCL_*`). See
+    /// [mlockall(2)](https://man7.org/linux/man-pages/man2/mlockall.2.html).
     ///
     /// ```
     /// use rawmap::MlockAllFlags;

@@ -252,6 +252,19 @@ mod tests {
                 format!("Prot({})", n.name)
             );
         }
+        for n in MlockAllFlags::NAMES {
+            assert_eq!(
+                format!("{:?}", MlockAllFlags::from_bits_retain(n.value)),
+                format!("MlockAllFlags({})", n.name)
+            );
+        }
+        for n in PkeyAccess::NAMES {
+            assert_eq!(
+                format!("{:?}", PkeyAccess::from_bits_retain(n.value)),
+                format!("PkeyAccess({})", n.name)
+            );
+        }
+        // (MapFlags: 16 + DROPPABLE; Prot: 6 + BTI, MTE on aarch64)
         assert_eq!(
             MapFlags::NAMES.len(),
             17 + cfg!(target_arch = "x86_64") as usize
@@ -259,6 +272,12 @@ mod tests {
         assert_eq!(
             Prot::NAMES.len(),
             6 + 2 * cfg!(target_arch = "aarch64") as usize
+        );
+        assert_eq!(MlockFlags::NAMES.len(), 1);
+        assert_eq!(MlockAllFlags::NAMES.len(), 3);
+        assert_eq!(
+            PkeyAccess::NAMES.len(),
+            2 + 2 * cfg!(target_arch = "aarch64") as usize
         );
         assert_eq!(MsyncFlags::NAMES.len(), 3);
         assert_eq!(MremapFlags::NAMES.len(), 3);

@@ -10,7 +10,8 @@ flag_set! {
     /// The rights restrict every page given the key with
     /// [`pkey_mprotect`](crate::pkey_mprotect), on top of its protection.
     /// `DISABLE_EXECUTE` and `DISABLE_READ` exist for aarch64's POE only
-    /// (since Linux 6.12).
+    /// (since Linux 6.12). See
+    /// [pkeys(7)](https://man7.org/linux/man-pages/man7/pkeys.7.html).
     ///
     /// ```
     /// use rawmap::PkeyAccess;

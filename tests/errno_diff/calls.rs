@@ -58,6 +58,43 @@ pub enum Call {
         len: usize,
         null_vec: bool,
     },
+    // The calls since Linux 4.4.
+    Mlock2 {
+        addr: usize,
+        len: usize,
+        flags: u32,
+    },
+    Mlockall {
+        flags: u32,
+    },
+    Munlockall,
+    Mseal {
+        addr: usize,
+        len: usize,
+    },
+    /// `iov[..vlen]` are the ranges (base, len).
+    ProcessMadvise {
+        pidfd: i32,
+        iov: [(usize, usize); 2],
+        vlen: usize,
+        advice: i32,
+        flags: u32,
+    },
+    /// A key a call allocates is freed at once (by the same way of calling),
+    /// so each way finds the same keys free.
+    PkeyAlloc {
+        flags: u32,
+        rights: u32,
+    },
+    PkeyFree {
+        pkey: i32,
+    },
+    PkeyMprotect {
+        addr: usize,
+        len: usize,
+        prot: u32,
+        pkey: i32,
+    },
 }
 
 impl Call {
@@ -72,6 +109,14 @@ impl Call {
             Call::Mlock { .. } => "mlock",
             Call::Munlock { .. } => "munlock",
             Call::Mincore { .. } => "mincore",
+            Call::Mlock2 { .. } => "mlock2",
+            Call::Mlockall { .. } => "mlockall",
+            Call::Munlockall => "munlockall",
+            Call::Mseal { .. } => "mseal",
+            Call::ProcessMadvise { .. } => "process_madvise",
+            Call::PkeyAlloc { .. } => "pkey_alloc",
+            Call::PkeyFree { .. } => "pkey_free",
+            Call::PkeyMprotect { .. } => "pkey_mprotect",
         }
     }
 }
@@ -147,6 +192,43 @@ pub fn via_rawmap(c: &Call, vec: &mut [u8; VEC_LEN]) -> Res {
                 };
                 rawmap::mincore(addr as *mut c_void, len, v).map(|_| 0)
             }
+            Call::Mlock2 { addr, len, flags } => rawmap::mlock2(
+                addr as *const c_void,
+                len,
+                rawmap::MlockFlags::from_bits_retain(flags),
+            )
+            .map(|_| 0),
+            Call::Mlockall { flags } => {
+                rawmap::mlockall(rawmap::MlockAllFlags::from_bits_retain(flags)).map(|_| 0)
+            }
+            Call::Munlockall => rawmap::munlockall().map(|_| 0),
+            Call::Mseal { addr, len } => rawmap::mseal(addr as *mut c_void, len).map(|_| 0),
+            Call::ProcessMadvise {
+                pidfd,
+                iov,
+                vlen,
+                advice,
+                flags,
+            } => {
+                let v = iov.map(|(b, l)| rawmap::IoVec::new(b as *mut c_void, l));
+                rawmap::process_madvise(pidfd, &v[..vlen], advice, flags)
+            }
+            Call::PkeyAlloc { flags, rights } => {
+                rawmap::pkey_alloc(flags, rawmap::PkeyAccess::from_bits_retain(rights)).map(|k| {
+                    rawmap::pkey_free(k).expect("freeing the key just allocated");
+                    k as usize
+                })
+            }
+            Call::PkeyFree { pkey } => rawmap::pkey_free(pkey).map(|_| 0),
+            Call::PkeyMprotect {
+                addr,
+                len,
+                prot,
+                pkey,
+            } => {
+                rawmap::pkey_mprotect(addr as *mut c_void, len, Prot::from_bits_retain(prot), pkey)
+                    .map(|_| 0)
+            }
         }
         .map_err(|e| e.into_raw())
     }
@@ -214,6 +296,15 @@ pub fn via_libc(c: &Call, vec: &mut [u8; VEC_LEN]) -> Res {
                 };
                 unit(libc::mincore(addr as *mut _, len, v))
             }
+            Call::Mlock2 { addr, len, flags } => unit(libc::mlock2(addr as *const _, len, flags)),
+            Call::Mlockall { flags } => unit(libc::mlockall(flags as i32)),
+            Call::Munlockall => unit(libc::munlockall()),
+            // The libc crate has no wrapper for these: the system call.
+            Call::Mseal { .. }
+            | Call::ProcessMadvise { .. }
+            | Call::PkeyAlloc { .. }
+            | Call::PkeyFree { .. }
+            | Call::PkeyMprotect { .. } => via_syscall(c, vec),
         }
     }
 }
@@ -274,6 +365,54 @@ pub fn via_syscall(c: &Call, vec: &mut [u8; VEC_LEN]) -> Res {
                 let v = if null_vec { 0 } else { vec.as_mut_ptr() as L };
                 libc::syscall(libc::SYS_mincore, addr as L, len as L, v)
             }
+            Call::Mlock2 { addr, len, flags } => {
+                libc::syscall(libc::SYS_mlock2, addr as L, len as L, flags as L)
+            }
+            Call::Mlockall { flags } => libc::syscall(libc::SYS_mlockall, flags as L),
+            Call::Munlockall => libc::syscall(libc::SYS_munlockall),
+            Call::Mseal { addr, len } => {
+                libc::syscall(libc::SYS_mseal, addr as L, len as L, 0 as L)
+            }
+            Call::ProcessMadvise {
+                pidfd,
+                iov,
+                vlen,
+                advice,
+                flags,
+            } => {
+                let v = iov.map(|(b, l)| libc::iovec {
+                    iov_base: b as *mut libc::c_void,
+                    iov_len: l,
+                });
+                libc::syscall(
+                    libc::SYS_process_madvise,
+                    pidfd as L,
+                    v.as_ptr() as L,
+                    vlen as L,
+                    advice as L,
+                    flags as L,
+                )
+            }
+            Call::PkeyAlloc { flags, rights } => {
+                let k = libc::syscall(libc::SYS_pkey_alloc, flags as L, rights as L);
+                if k >= 0 {
+                    assert_eq!(libc::syscall(libc::SYS_pkey_free, k), 0);
+                }
+                k
+            }
+            Call::PkeyFree { pkey } => libc::syscall(libc::SYS_pkey_free, pkey as L),
+            Call::PkeyMprotect {
+                addr,
+                len,
+                prot,
+                pkey,
+            } => libc::syscall(
+                libc::SYS_pkey_mprotect,
+                addr as L,
+                len as L,
+                prot as L,
+                pkey as L,
+            ),
         }
     };
     if r == -1 {

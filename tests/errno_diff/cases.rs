@@ -37,6 +37,7 @@ pub fn generate(a: &Arena, fds: &Fds) -> Vec<Case> {
     madvise(a, &mut out);
     mremap(a, &mut out);
     mlock_munlock_mincore(a, &mut out);
+    modern(a, fds, &mut out);
     out.0
 }
 
@@ -554,6 +555,152 @@ fn mlock_munlock_mincore(a: &Arena, out: &mut Cases) {
                     ),
                     known,
                 );
+            }
+        }
+    }
+}
+
+/// The calls since Linux 4.4. None of these cases may seal the arena (its
+/// reset maps over it) or keep a protection key: `mseal` gets only ranges
+/// it refuses (or an empty one), `mlockall` only flags it refuses, and a
+/// key `pkey_alloc` hands out is freed at once.
+fn modern(a: &Arena, fds: &Fds, out: &mut Cases) {
+    let p = a.p;
+    let addrs = addrs(a);
+    for addr in addrs {
+        for len in [0, p, 4 * p] {
+            for (fln, flags) in [("0", 0u32), ("ONFAULT", 1), ("0x2", 2)] {
+                let known = (flags == 2).then_some(Err(libc::EINVAL));
+                out.add(
+                    Call::Mlock2 {
+                        addr: addr.1,
+                        len,
+                        flags,
+                    },
+                    format!("mlock2({}, {}, {fln})", addr.0, fmt_len(len, p)),
+                    known,
+                );
+            }
+        }
+    }
+    for (fln, flags) in [
+        ("0", 0u32),
+        ("ONFAULT", 4),
+        ("0x10", 0x10),
+        ("CURRENT|0x10", 0x11),
+    ] {
+        out.add(
+            Call::Mlockall { flags },
+            format!("mlockall({fln})"),
+            Some(Err(libc::EINVAL)),
+        );
+    }
+    out.add(Call::Munlockall, "munlockall()".into(), Some(Ok(0)));
+    // Ranges mseal refuses: unaligned, with a hole, past the address
+    // space, wrapping; and empty ones (a successful no-op).
+    for (an, addr, len) in [
+        ("null", 0, 0),
+        ("A", a.a(), 0),
+        ("A+1", a.a() + 1, 0),
+        ("A+1", a.a() + 1, p),
+        ("hole", a.hole(), p),
+        ("A", a.a(), 6 * p),
+        ("2^63", H63, p),
+        ("A", a.a(), usize::MAX),
+        ("A", a.a(), H63),
+    ] {
+        out.add(
+            Call::Mseal { addr, len },
+            format!("mseal({an}, {})", fmt_len(len, p)),
+            None,
+        );
+    }
+    // process_madvise on this process's own pidfd, a file's fd and a
+    // closed one.
+    // SAFETY: pidfd_open of our own pid; the fd lives as long as the test.
+    let own = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) } as i32;
+    assert!(own >= 0, "pidfd_open");
+    let iovs = [
+        ("[A:4P]", [(a.a(), 4 * p), (0, 0)], 1),
+        ("[A:P, A+2P:P]", [(a.a(), p), (a.a() + 2 * p, p)], 2),
+        ("[A+1:P]", [(a.a() + 1, p), (0, 0)], 1),
+        ("[hole:P]", [(a.hole(), p), (0, 0)], 1),
+        ("[A:isize::MAX+1]", [(a.a(), H63), (0, 0)], 1),
+        ("[]", [(0, 0), (0, 0)], 0),
+    ];
+    for (fdn, pidfd) in [("self", own), ("file", fds.rw), ("closed", fds.closed)] {
+        for (vn, iov, vlen) in iovs {
+            for (an, advice) in [
+                ("COLD", 20),
+                ("PAGEOUT", 21),
+                ("WILLNEED", 3),
+                ("DONTNEED", 4),
+                ("999", 999),
+            ] {
+                for flags in [0u32, 1] {
+                    // The kernel checks the flags, then imports the ranges
+                    // (a negative total length is EINVAL), then the fd.
+                    let known = if flags != 0 || iov[0].1 == H63 {
+                        Some(Err(libc::EINVAL))
+                    } else if pidfd == fds.closed || pidfd == fds.rw {
+                        Some(Err(libc::EBADF))
+                    } else {
+                        None
+                    };
+                    out.add(
+                        Call::ProcessMadvise {
+                            pidfd,
+                            iov,
+                            vlen,
+                            advice,
+                            flags,
+                        },
+                        format!("process_madvise({fdn}, {vn}, {an}, {flags})"),
+                        known,
+                    );
+                }
+            }
+        }
+    }
+    for (flags, rights) in [
+        (0u32, 0u32),
+        (0, 1),
+        (0, 2),
+        (0, 3),
+        (0, 0x10),
+        (1, 0),
+        (u32::MAX, 0),
+    ] {
+        out.add(
+            Call::PkeyAlloc { flags, rights },
+            format!("pkey_alloc({flags:#x}, {rights:#x})"),
+            // (EINVAL for flags, but ENOSYS where the kernel is built without
+            // protection keys, as Debian's arm64 6.1 is)
+            None,
+        );
+    }
+    for pkey in [-1, 15, 16, 1000, i32::MAX] {
+        out.add(Call::PkeyFree { pkey }, format!("pkey_free({pkey})"), None);
+    }
+    for addr in addrs {
+        for len in [0, p, 4 * p] {
+            for (pn, prot) in [("R", 1u32), ("RW", 3), ("R|0x40", 0x41)] {
+                for pkey in [-1, 15, -2] {
+                    out.add(
+                        Call::PkeyMprotect {
+                            addr: addr.1,
+                            len,
+                            prot,
+                            pkey,
+                        },
+                        format!(
+                            "pkey_mprotect({}, {}, {pn}, {pkey})",
+                            addr.0,
+                            fmt_len(len, p)
+                        ),
+                        None,
+                    );
+                }
             }
         }
     }

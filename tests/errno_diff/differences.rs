@@ -141,6 +141,15 @@ pub const DIFFERENCES: &[Difference] = &[
                     if addr != 0 && flags & (MapFlags::FIXED | MapFlags::FIXED_NOREPLACE).bits() == 0)
         },
     },
+    Difference {
+        id: "libc-mlock2-as-mlock",
+        libc: None,
+        qemu_only: true,
+        reason: "the C library's mlock2 with flags 0 is mlock (musl calls mlock, glibc falls \
+                 back to it on ENOSYS): where the kernel lacks mlock2 (QEMU 7.2 answers \
+                 ENOSYS) the answer is mlock's, rawmap's the kernel's ENOSYS",
+        applies: |c, _| matches!(*c, Call::Mlock2 { flags: 0, .. }),
+    },
 ];
 
 /// musl's `mprotect(addr, len, prot)`: the range it passes to the kernel.

@@ -403,6 +403,14 @@ fn libc_answer(
             }
             Err(libc::EINVAL)
         }
+        // The kernel's answer to mlock with the same range.
+        "libc-mlock2-as-mlock" => {
+            let Call::Mlock2 { addr, len, .. } = *c else {
+                unreachable!()
+            };
+            arena.reset();
+            via_rawmap(&Call::Mlock { addr, len }, vec)
+        }
         // Checked in `check_rawmap_against_the_kernel`.
         "qemu-noreplace-hint" | "qemu-large-page-hint" => lib,
         other => unreachable!("{other}"),

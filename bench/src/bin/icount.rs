@@ -18,6 +18,7 @@ type Case = (&'static str, fn(&mut Ctx));
 pub struct Ctx {
     page: usize,
     shared: b::SharedFile,
+    modern: b::Modern,
 }
 
 /// The cases, named `group/peer`.
@@ -72,6 +73,38 @@ const CASES: &[Case] = &[
     ("page_size/rawmap", |_| {
         black_box(b::rawmap_page_size());
     }),
+    // The raw calls since Linux 4.4, on `modern`'s page (libc only where
+    // the libc crate has a wrapper).
+    ("mlock2_onfault/libc", |c| b::libc_mlock2(&c.modern)),
+    ("mlock2_onfault/syscalls", |c| b::syscalls_mlock2(&c.modern)),
+    ("mlock2_onfault/rawmap", |c| b::rawmap_mlock2(&c.modern)),
+    ("mlockall_munlockall/libc", |c| b::libc_mlockall(&c.modern)),
+    ("mlockall_munlockall/syscalls", |c| {
+        b::syscalls_mlockall(&c.modern)
+    }),
+    ("mlockall_munlockall/rawmap", |c| {
+        b::rawmap_mlockall(&c.modern)
+    }),
+    ("mseal_empty/syscalls", |c| b::syscalls_mseal(&c.modern)),
+    ("mseal_empty/rawmap", |c| b::rawmap_mseal(&c.modern)),
+    ("process_madvise_cold/syscalls", |c| {
+        b::syscalls_process_madvise(&c.modern)
+    }),
+    ("process_madvise_cold/rawmap", |c| {
+        b::rawmap_process_madvise(&c.modern)
+    }),
+    ("pkey_alloc_free/syscalls", |c| {
+        b::syscalls_pkey_alloc_free(&c.modern)
+    }),
+    ("pkey_alloc_free/rawmap", |c| {
+        b::rawmap_pkey_alloc_free(&c.modern)
+    }),
+    ("pkey_mprotect/syscalls", |c| {
+        b::syscalls_pkey_mprotect(&c.modern)
+    }),
+    ("pkey_mprotect/rawmap", |c| {
+        b::rawmap_pkey_mprotect(&c.modern)
+    }),
 ];
 
 /// The counted loop. Its name is what callgrind's `--toggle-collect` names.
@@ -102,6 +135,7 @@ fn main() {
     let mut ctx = Ctx {
         page: rawmap::page_size(),
         shared: b::SharedFile::new().expect("temporary file"),
+        modern: b::Modern::new().expect("a page and a pidfd"),
     };
     // Warm every lazily-initialised path (page size caches, first faults).
     f(&mut ctx);
