@@ -80,8 +80,10 @@ extern crate std;
 // (values per architecture), flags (uses arch), sys (the system calls; uses
 // arch, flags), procfs (uses sys), page (uses sys, procfs, flags), raw (the
 // public raw layer; uses sys, page, flags), map (the safe layer; uses sys,
-// page, flags), fs (the std feature; uses map, sys).
+// page, flags), fs (the std feature; uses map, sys). errno (the words of
+// errors) uses nothing of the crate; map uses it.
 mod arch;
+mod errno;
 mod flags;
 #[cfg(feature = "std")]
 mod fs;
@@ -99,3 +101,8 @@ pub use map::{MapFd, Mmap, MmapError, MmapMut, MmapOptions};
 pub use page::{page_size, set_page_size};
 pub use raw::{madvise, mincore, mlock, mmap, mprotect, mremap, msync, munlock, munmap};
 pub use sys::RawFd;
+
+// Errors in words: the errno table, its Display adaptor, and the operation
+// an MmapError names.
+pub use errno::{ErrnoDisplay, strerror};
+pub use map::Operation;

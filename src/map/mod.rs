@@ -29,7 +29,7 @@ mod mmap;
 mod mmap_mut;
 mod options;
 
-pub use error::MmapError;
+pub use error::{MmapError, Operation};
 pub use mmap::Mmap;
 pub use mmap_mut::MmapMut;
 pub use options::{MapFd, MmapOptions};
