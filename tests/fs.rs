@@ -8,7 +8,7 @@
 mod common;
 
 use std::io::{self, ErrorKind};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 
 use common::fork::{fork_child, wait};
@@ -302,5 +302,200 @@ fn fifos_are_refused_without_waiting() {
         assert_eq!(err.raw_os_error(), Some(libc::ENODEV), "{err}");
         let err = MmapMut::open(&fifo).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::ENODEV), "{err}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// MmapMut::create never loses an existing file's bytes to a length that
+// fails, and Mmap::open refuses files whose size is no length.
+
+/// The answer of the file system holding `dir` to `ftruncate(len)` of a
+/// scratch file there, asked with libc: `None` if it grows the file, else
+/// the errno (`EFBIG` beyond its limit). The oracle for what `create` meets.
+fn ftruncate_answer(dir: &Path, len: u64) -> Option<i32> {
+    let scratch = std::fs::File::create(dir.join("scratch")).unwrap();
+    let Ok(len) = libc::off_t::try_from(len) else {
+        return Some(libc::EINVAL);
+    };
+    use std::os::fd::AsRawFd;
+    // SAFETY: a descriptor this function owns.
+    let ret = unsafe { libc::ftruncate(scratch.as_raw_fd(), len) };
+    let answer = (ret != 0).then(common::mem::last_errno);
+    drop(scratch);
+    std::fs::remove_file(dir.join("scratch")).unwrap();
+    answer
+}
+
+#[test]
+fn create_with_a_length_that_fails_leaves_the_file_untouched() {
+    let _g = serial();
+    let dir = open_dir();
+    let path = dir.path().join("precious");
+    std::fs::write(&path, b"precious").unwrap();
+    let modes = std::fs::metadata(&path).unwrap().permissions();
+    // Beyond isize::MAX no mapping can exist: ENOMEM before the file is
+    // opened, wherever it is.
+    for len in [u64::MAX, isize::MAX as u64 + 1, 1 << 63] {
+        // SAFETY: nothing gets mapped.
+        let err = unsafe { MmapMut::create(&path, len) }.unwrap_err();
+        assert_io_err(err, ErrorKind::OutOfMemory, libc::ENOMEM);
+        assert_eq!(std::fs::read(&path).unwrap(), b"precious", "len {len:#x}");
+    }
+    // A length a mapping could have but the file system (EFBIG: ext4's limit
+    // is 16 TiB) or the address space (ENOMEM: tmpfs takes any length up to
+    // i64::MAX, but no process has 2^62 bytes of address space) refuses.
+    for len in [1 << 62, isize::MAX as u64, (1 << 62) + 1] {
+        let want = match ftruncate_answer(dir.path(), len) {
+            Some(errno) => errno,
+            None => libc::ENOMEM,
+        };
+        // SAFETY: the file is private to this test.
+        let err = unsafe { MmapMut::create(&path, len) }.unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(want), "len {len:#x}: {err}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"precious", "len {len:#x}");
+    }
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions(), modes);
+    // A new file is not created for a length refused before opening.
+    let fresh = dir.path().join("fresh");
+    // SAFETY: nothing gets mapped.
+    let err = unsafe { MmapMut::create(&fresh, u64::MAX) }.unwrap_err();
+    assert_io_err(err, ErrorKind::OutOfMemory, libc::ENOMEM);
+    assert!(!fresh.exists());
+}
+
+/// A mapping that fails for want of address space (a child's `RLIMIT_AS`)
+/// after the file has grown: the file gets its old length and bytes back.
+#[test]
+fn create_whose_mapping_fails_gives_the_file_back() {
+    let _g = serial();
+    let dir = open_dir();
+    let path = dir.path().join("precious");
+    std::fs::write(&path, b"precious").unwrap();
+    let vm = common::proc::vm_size_kb();
+    assert_ne!(vm, u64::MAX, "VmSize: in /proc/self/status");
+    let path_in_child = path.clone();
+    let status = wait(fork_child(move || {
+        // Room for a little more than this process has now, not for 4 GiB.
+        let limit = (vm + 64 * 1024) * 1024;
+        let rlim = libc::rlimit {
+            rlim_cur: limit,
+            rlim_max: limit,
+        };
+        // SAFETY: lowers this child's own limit.
+        if unsafe { libc::setrlimit(libc::RLIMIT_AS, &rlim) } != 0 {
+            return 99;
+        }
+        // SAFETY: the file is private to this test.
+        match unsafe { MmapMut::create(&path_in_child, 4 << 30) } {
+            Ok(_) => 1,
+            Err(e) if e.raw_os_error() == Some(libc::ENOMEM) => 0,
+            Err(e) => 2 + e.raw_os_error().unwrap_or(0).min(100),
+        }
+    }));
+    assert!(libc::WIFEXITED(status), "child status {status:#x}");
+    assert_eq!(libc::WEXITSTATUS(status), 0, "child's answer");
+    assert_eq!(std::fs::read(&path).unwrap(), b"precious");
+}
+
+#[test]
+fn create_zero_fills_a_file_it_grows_or_keeps_the_length_of() {
+    let _g = serial();
+    let dir = open_dir();
+    let path = dir.path().join("data");
+    for len in [16usize, 8, 2 * page_size() + 1] {
+        std::fs::write(&path, b"precious").unwrap();
+        // SAFETY: the file is private to this test.
+        let map = unsafe { MmapMut::create(&path, len as u64) }.unwrap();
+        assert_eq!(map.len(), len);
+        assert!(
+            map.iter().all(|&b| b == 0),
+            "len {len}: the mapping is zeros"
+        );
+        drop(map);
+        assert_eq!(std::fs::read(&path).unwrap(), vec![0; len], "len {len}");
+    }
+}
+
+#[test]
+fn create_refuses_what_is_not_a_regular_file() {
+    let _g = serial();
+    let dir = open_dir();
+    let fifo = dir.path().join("fifo");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
+    // SAFETY: nothing gets mapped.
+    unsafe {
+        let err = MmapMut::create(&fifo, 4).unwrap_err();
+        assert_io_err(err, ErrorKind::InvalidInput, libc::EINVAL);
+        let err = MmapMut::create("/dev/null", 4).unwrap_err();
+        assert_io_err(err, ErrorKind::InvalidInput, libc::EINVAL);
+    }
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+/// What the std layer says of a file whose size is no length.
+#[track_caller]
+fn assert_length_needed(err: io::Error, path: &str) {
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(err.raw_os_error(), None, "{err}");
+    let text = err.to_string();
+    assert!(text.contains("needs a length"), "{text}");
+    assert!(text.contains(path), "{text}");
+}
+
+#[test]
+fn files_that_report_size_zero_need_a_length() {
+    let _g = serial();
+    // SAFETY: these files are not written meanwhile; failures map nothing.
+    unsafe {
+        // A file of /proc that QEMU's user mode does not fake.
+        assert_length_needed(
+            Mmap::open("/proc/self/status").unwrap_err(),
+            "/proc/self/status",
+        );
+        // sysfs attributes report 4096 bytes, not 0: the size is taken, and
+        // the kernel refuses to map them.
+        let attr = "/sys/kernel/uevent_seqnum";
+        assert_eq!(std::fs::metadata(attr).unwrap().len(), 4096);
+        let err = Mmap::open(attr).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENODEV), "{err}");
+        // Character devices.
+        assert_length_needed(Mmap::open("/dev/zero").unwrap_err(), "/dev/zero");
+        assert_length_needed(MmapMut::open("/dev/zero").unwrap_err(), "/dev/zero");
+        assert_length_needed(Mmap::open("/dev/null").unwrap_err(), "/dev/null");
+        // With a length, /dev/zero maps (zeros); /dev/null has nothing to map.
+        let zero = std::fs::File::open("/dev/zero").unwrap();
+        let map = MmapOptions::new().len(3 * page_size()).map(&zero).unwrap();
+        assert!(map.iter().all(|&b| b == 0));
+        let null = std::fs::File::open("/dev/null").unwrap();
+        let err = MmapOptions::new().len(page_size()).map(&null).unwrap_err();
+        assert_eq!(err, Errno::ENODEV);
+    }
+    // An empty regular file is empty, not unknown.
+    let dir = open_dir();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    // SAFETY: the file is private to this test.
+    unsafe {
+        assert!(Mmap::open(&empty).unwrap().is_empty());
+        assert!(MmapMut::open(&empty).unwrap().is_empty());
+    }
+}
+
+/// `/proc/self/maps`: a file of procfs on a kernel; under QEMU's user mode
+/// a regular file that QEMU writes (its emulation of the guest's maps) on
+/// the host's temporary storage, which then maps like any file.
+#[test]
+fn proc_self_maps_needs_a_length_except_as_faked_by_qemu() {
+    let _g = serial();
+    // SAFETY: a failure maps nothing; QEMU's copy is private to it.
+    let r = unsafe { Mmap::open("/proc/self/maps") };
+    if common::under_qemu_user() {
+        let map = r.unwrap();
+        assert!(!map.is_empty());
+        assert!(map.contains(&b'\n'), "lines of mappings");
+    } else {
+        assert_length_needed(r.unwrap_err(), "/proc/self/maps");
     }
 }

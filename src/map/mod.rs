@@ -32,6 +32,8 @@ mod options;
 pub use error::{MmapError, Operation};
 pub use mmap::Mmap;
 pub use mmap_mut::MmapMut;
+#[cfg(feature = "std")]
+pub(crate) use options::{MapFailure, SizeUnknown};
 pub use options::{MapFd, MmapOptions};
 
 /// The trait impls every owner of a mapping that hands out `&[u8]` has, from
