@@ -66,6 +66,26 @@
 //! the file reaches the end of the mapping. Anonymous mappings
 //! ([`MmapOptions::map_anon`], [`MmapOptions::map_anon_shared`]) have no file
 //! behind them, and are safe.
+//!
+//! # Errors
+//!
+//! Every call answers the kernel's errno as an [`Errno`]. Its own `Display`
+//! (from the `syscalls` crate) reads `-13 EACCES (Permission denied)`; to
+//! show one to a user, [`ErrnoDisplay`] reads `EACCES: Permission denied`,
+//! and [`strerror`] gives the words alone, both in the GNU C library's
+//! wording and without `std`. A conversion that gives the mapping back,
+//! [`MmapError`], names the [`Operation`] too: `make_mut (mprotect) failed:
+//! EACCES: Permission denied`. With `std`, both turn into `std::io::Error`
+//! with the errno as `raw_os_error()` and std's `kind()` for it, which
+//! `Display`s as `Permission denied (os error 13)`.
+//!
+//! ```
+//! use rawmap::{Errno, ErrnoDisplay};
+//! let io = std::io::Error::from(Errno::EACCES);
+//! assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+//! assert_eq!(io.raw_os_error(), Some(13));
+//! assert_eq!(ErrnoDisplay(Errno::EACCES).to_string(), "EACCES: Permission denied");
+//! ```
 #![no_std]
 #![deny(
     missing_docs,
