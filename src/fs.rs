@@ -135,9 +135,10 @@ impl MmapMut {
     /// bytes are discarded only once the mapping is made: a file that must
     /// grow is grown first (the kernel refuses a length beyond the file
     /// system's limit, `EFBIG`, before it changes anything), then mapped,
-    /// and only then emptied and set to `len` again; if the mapping fails,
-    /// the file gets its old length back and keeps its bytes. A file this
-    /// call creates stays there (empty) when a later step fails.
+    /// and only then emptied and set to `len` again; if the mapping or the
+    /// emptying fails, the file gets its old length back and keeps its
+    /// bytes. A file this call creates stays there (empty) when a later
+    /// step fails.
     ///
     /// # Safety
     ///
@@ -156,8 +157,11 @@ impl MmapMut {
     /// - growing's errors (`EFBIG` for a length beyond the file system's
     ///   limit, `ENOSPC`), and mapping's (`ENOMEM` for a length beyond the
     ///   address space): the file is then as it was;
-    /// - emptying's errors (`EPERM` for an append-only file), with the file
-    ///   as it was too.
+    /// - emptying's errors (`EPERM` for a file sealed against shrinking,
+    ///   such as a memfd with `F_SEAL_SHRINK` reached through
+    ///   `/proc/self/fd`), with the file's bytes as they were. (If such a
+    ///   file had to grow to `len`, it stays at `len`, with zeros after its
+    ///   bytes: the seal refuses its old length too.)
     ///
     /// ```
     /// # fn main() -> std::io::Result<()> {
@@ -218,7 +222,8 @@ impl MmapMut {
         // mapping meanwhile: `map` is not handed out yet.
         if old_len > 0 {
             if let Err(e) = file.set_len(0) {
-                // Refused (an append-only file): nothing was discarded.
+                // Refused (EPERM for a seal against shrinking): nothing was
+                // discarded.
                 drop(map);
                 if len > old_len {
                     let _ = file.set_len(old_len);

@@ -636,3 +636,39 @@ fn block_devices_are_mapped_to_their_size() {
         assert_eq!(err, Errno::EINVAL, "an offset past the device's end");
     }
 }
+
+/// A file that may grow but not shrink (a memfd sealed with
+/// `F_SEAL_SHRINK`, reached by its `/proc/self/fd` path): emptying it is
+/// refused, so create fails, after the mapping was made, with the bytes
+/// still there.
+#[test]
+fn create_of_a_file_that_cannot_shrink_keeps_its_bytes() {
+    let _g = serial();
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // SAFETY: a NUL-terminated name; the new descriptor is owned below.
+    let fd = unsafe { libc::memfd_create(c"precious".as_ptr(), libc::MFD_ALLOW_SEALING) };
+    assert!(fd >= 0, "memfd_create: {}", io::Error::last_os_error());
+    // SAFETY: `fd` is a new descriptor nothing else owns.
+    let memfd = unsafe { std::fs::File::from_raw_fd(fd) };
+    io::Write::write_all(&mut &memfd, b"precious").unwrap();
+    // SAFETY: F_ADD_SEALS takes the seals as an int.
+    let ret = unsafe { libc::fcntl(memfd.as_raw_fd(), libc::F_ADD_SEALS, libc::F_SEAL_SHRINK) };
+    assert_eq!(ret, 0, "F_ADD_SEALS: {}", io::Error::last_os_error());
+    let path = format!("/proc/self/fd/{}", memfd.as_raw_fd());
+    for len in [8, 4, 0] {
+        // SAFETY: the memfd is private to this test.
+        let err = unsafe { MmapMut::create(&path, len) }.unwrap_err();
+        assert_io_err(err, ErrorKind::PermissionDenied, libc::EPERM);
+        assert_eq!(std::fs::read(&path).unwrap(), b"precious", "len {len}");
+    }
+    // A length that makes the file grow: it grows (the seal allows that),
+    // cannot be emptied, and cannot be given its old length back either.
+    // The bytes stay; the file keeps the new length, zeros after them.
+    let len = 3 * page_size();
+    // SAFETY: as above.
+    let err = unsafe { MmapMut::create(&path, len as u64) }.unwrap_err();
+    assert_io_err(err, ErrorKind::PermissionDenied, libc::EPERM);
+    let mut want = b"precious".to_vec();
+    want.resize(len, 0);
+    assert!(std::fs::read(&path).unwrap() == want, "grown, bytes kept");
+}
