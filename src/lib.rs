@@ -66,6 +66,26 @@
 //! the file reaches the end of the mapping. Anonymous mappings
 //! ([`MmapOptions::map_anon`], [`MmapOptions::map_anon_shared`]) have no file
 //! behind them, and are safe.
+//!
+//! # Errors
+//!
+//! Every call answers the kernel's errno as an [`Errno`]. Its own `Display`
+//! (from the `syscalls` crate) reads `-13 EACCES (Permission denied)`; to
+//! show one to a user, [`ErrnoDisplay`] reads `EACCES: Permission denied`,
+//! and [`strerror`] gives the words alone, both in the GNU C library's
+//! wording and without `std`. A conversion that gives the mapping back,
+//! [`MmapError`], names the [`Operation`] too: `make_mut (mprotect) failed:
+//! EACCES: Permission denied`. With `std`, both turn into `std::io::Error`
+//! with the errno as `raw_os_error()` and std's `kind()` for it, which
+//! `Display`s as `Permission denied (os error 13)`.
+//!
+//! ```
+//! use rawmap::{Errno, ErrnoDisplay};
+//! let io = std::io::Error::from(Errno::EACCES);
+//! assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+//! assert_eq!(io.raw_os_error(), Some(13));
+//! assert_eq!(ErrnoDisplay(Errno::EACCES).to_string(), "EACCES: Permission denied");
+//! ```
 #![no_std]
 #![deny(
     missing_docs,
@@ -80,8 +100,10 @@ extern crate std;
 // (values per architecture), flags (uses arch), sys (the system calls; uses
 // arch, flags), procfs (uses sys), page (uses sys, procfs, flags), raw (the
 // public raw layer; uses sys, page, flags), map (the safe layer; uses sys,
-// page, flags), fs (the std feature; uses map, sys).
+// page, flags), fs (the std feature; uses map, sys). errno (the words of
+// errors) uses nothing of the crate; map uses it.
 mod arch;
+mod errno;
 mod flags;
 #[cfg(feature = "std")]
 mod fs;
@@ -111,3 +133,8 @@ pub use raw::{
 // The second ring's owners.
 pub use map::MmapRaw;
 pub use reserve::Reservation;
+
+// Errors in words: the errno table, its Display adaptor, and the operation
+// an MmapError names.
+pub use errno::{ErrnoDisplay, strerror};
+pub use map::Operation;

@@ -18,8 +18,8 @@ use common::mem::{kernel_range, mincore_at};
 use common::proc::{maps_entry, smaps_vmflags, status_kb};
 use common::{exclusive, file_contents, file_with, seeded_pattern};
 use rawmap::{
-    Advice, Errno, MapFlags, Mmap, MmapError, MmapMut, MmapOptions, Prot, UncheckedAdvice,
-    page_size,
+    Advice, Errno, MapFlags, Mmap, MmapError, MmapMut, MmapOptions, Operation, Prot,
+    UncheckedAdvice, page_size,
 };
 
 /// What the system lets this process do with the byte at `addr`, found
@@ -210,9 +210,10 @@ fn failed_conversion_gives_the_mapping_back() {
 
     let err: MmapError<Mmap> = map.make_mut().unwrap_err();
     assert_eq!(err.errno(), Errno::EACCES);
+    assert_eq!(err.operation(), Operation::MakeMut);
     assert_eq!(
         err.to_string(),
-        format!("mapping operation failed: {}", Errno::EACCES)
+        "make_mut (mprotect) failed: EACCES: Permission denied"
     );
     let map = err.into_mmap();
     assert_eq!((map.as_ptr(), &map[..]), (addr, &want[..]));

@@ -15,7 +15,7 @@ use std::io::Write as _;
 use std::os::fd::AsRawFd;
 
 use common::fork::{in_child, no_core_dumps};
-use common::mem::{SUB_PAGE, mincore_at};
+use common::mem::{SUB_PAGE, mincore_at, qemu_with_larger_pages};
 use common::proc::{meminfo, smaps_vmflags};
 use common::{exclusive, file_contents, file_with, pattern, pattern_bytes, seeded_pattern, shared};
 use rawmap::{Advice, Errno, Mmap, MmapError, MmapMut, MmapOptions, page_size};
@@ -530,4 +530,44 @@ fn touching_past_the_end_of_the_file_raises_sigbus() {
     } else {
         assert_eq!(past, 128 + libc::SIGBUS);
     }
+}
+
+/// Without a length, a file whose size is no length is `EINVAL` (the `std`
+/// layer words it): a character device of size 0 and a regular file of size
+/// 0 on procfs. A regular empty file elsewhere is an empty mapping.
+#[test]
+fn sizes_that_are_no_length_are_einval_without_len() {
+    let _g = shared();
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let status = std::fs::File::open("/proc/self/status").unwrap();
+    let opts = MmapOptions::new();
+    // SAFETY: these files are not written under the mappings; failures map
+    // nothing.
+    unsafe {
+        assert_eq!(opts.map(&zero).unwrap_err(), Errno::EINVAL);
+        assert_eq!(opts.map_copy(&zero).unwrap_err(), Errno::EINVAL);
+        assert_eq!(opts.map(&status).unwrap_err(), Errno::EINVAL);
+        // len(0) does not look at the file at all.
+        assert!(MmapOptions::new().len(0).map(&status).unwrap().is_empty());
+        let copy = MmapOptions::new().len(100).map_copy(&zero);
+        let err = MmapOptions::new().len(1).map(&status).unwrap_err();
+        if qemu_with_larger_pages() {
+            // QEMU's user mode with pages larger than the host's cuts a file
+            // mapping at the file's size (for the partial page past its
+            // end): with size 0 nothing is left, and its host mmap of 0
+            // bytes is EINVAL.
+            assert_eq!(copy.unwrap_err(), Errno::EINVAL);
+            assert_eq!(err, Errno::EINVAL);
+        } else {
+            // With a length, /dev/zero maps: zeros, privately writable.
+            let mut copy = copy.unwrap();
+            assert!(copy.iter().all(|&b| b == 0));
+            copy[99] = 1;
+            // With a length, the kernel answers for procfs: no mmap.
+            assert_eq!(err, Errno::ENODEV);
+        }
+    }
+    let empty = file_with(b"");
+    // SAFETY: the temporary file is private to this test.
+    assert!(unsafe { opts.map(&empty) }.unwrap().is_empty());
 }

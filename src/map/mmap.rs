@@ -8,7 +8,7 @@ use syscalls::Errno;
 #[cfg(doc)]
 use super::MmapOptions; // for the doc links
 use super::inner::Inner;
-use super::{MmapError, MmapMut, slice_owner_impls};
+use super::{MmapError, MmapMut, Operation, slice_owner_impls};
 use crate::flags::{Advice, MlockFlags, Prot, UncheckedAdvice};
 
 /// A read-only memory mapping: derefs to `&[u8]`, unmapped on drop.
@@ -262,7 +262,7 @@ impl Mmap {
     pub fn unmap(self) -> Result<(), MmapError<Self>> {
         self.inner
             .unmap()
-            .map_err(|(inner, errno)| MmapError::new(Self { inner }, errno))
+            .map_err(|(inner, errno)| MmapError::new(Self { inner }, Operation::Unmap, errno))
     }
 
     /// Gives up ownership: returns the address and length of the
@@ -340,7 +340,7 @@ impl Mmap {
         // when it becomes writable.
         unsafe { self.inner.protect(Prot::READ | Prot::WRITE) }
             .map(MmapMut::from_inner)
-            .map_err(|(inner, errno)| MmapError::new(Self { inner }, errno))
+            .map_err(|(inner, errno)| MmapError::new(Self { inner }, Operation::MakeMut, errno))
     }
 
     /// Makes the mapping executable (`mprotect` to `READ | EXEC`).
@@ -361,7 +361,7 @@ impl Mmap {
         // for `&[u8]` readers (running the code is unsafe on its own).
         unsafe { self.inner.protect(Prot::READ | Prot::EXEC) }
             .map(Self::from_inner)
-            .map_err(|(inner, errno)| MmapError::new(Self { inner }, errno))
+            .map_err(|(inner, errno)| MmapError::new(Self { inner }, Operation::MakeExec, errno))
     }
 
     /// Gives up ownership for the rest of the program: the mapping is never
@@ -512,7 +512,7 @@ impl Mmap {
                 // file).
                 Ok(unsafe { slice::from_raw_parts(ptr, len) })
             }
-            Err(errno) => Err(MmapError::new(self, errno)),
+            Err(errno) => Err(MmapError::new(self, Operation::Seal, errno)),
         }
     }
 }

@@ -9,7 +9,7 @@ use syscalls::Errno;
 #[cfg(doc)]
 use super::MmapOptions; // for the doc links
 use super::inner::Inner;
-use super::{Mmap, MmapError, slice_owner_impls};
+use super::{Mmap, MmapError, Operation, slice_owner_impls};
 use crate::flags::{Advice, MlockFlags, MsyncFlags, Prot, UncheckedAdvice};
 
 /// A writable memory mapping: derefs to `&mut [u8]`, unmapped on drop.
@@ -259,7 +259,7 @@ impl MmapMut {
     pub fn unmap(self) -> Result<(), MmapError<Self>> {
         self.inner
             .unmap()
-            .map_err(|(inner, errno)| MmapError::new(Self { inner }, errno))
+            .map_err(|(inner, errno)| MmapError::new(Self { inner }, Operation::Unmap, errno))
     }
 
     /// Gives up ownership: returns the address and length of the
@@ -424,7 +424,9 @@ impl MmapMut {
         // WRITE affects only writers, and the result hands out `&[u8]` only.
         unsafe { self.inner.protect(Prot::READ) }
             .map(Mmap::from_inner)
-            .map_err(|(inner, errno)| MmapError::new(Self { inner }, errno))
+            .map_err(|(inner, errno)| {
+                MmapError::new(Self { inner }, Operation::MakeReadOnly, errno)
+            })
     }
 
     /// Makes the mapping executable and read-only (`mprotect` to
@@ -446,7 +448,7 @@ impl MmapMut {
         // hands out `&[u8]` only.
         unsafe { self.inner.protect(Prot::READ | Prot::EXEC) }
             .map(Mmap::from_inner)
-            .map_err(|(inner, errno)| MmapError::new(Self { inner }, errno))
+            .map_err(|(inner, errno)| MmapError::new(Self { inner }, Operation::MakeExec, errno))
     }
 
     /// Grows or shrinks the mapping to `new_len` bytes (`mremap`), keeping
@@ -617,7 +619,7 @@ impl MmapMut {
                 // reference, valid forever.
                 Ok(unsafe { slice::from_raw_parts_mut(ptr, len) })
             }
-            Err(errno) => Err(MmapError::new(self, errno)),
+            Err(errno) => Err(MmapError::new(self, Operation::Seal, errno)),
         }
     }
 }

@@ -31,9 +31,11 @@ mod options;
 mod raw;
 mod supported;
 
-pub use error::MmapError;
+pub use error::{MmapError, Operation};
 pub use mmap::Mmap;
 pub use mmap_mut::MmapMut;
+#[cfg(feature = "std")]
+pub(crate) use options::{MapFailure, SizeUnknown};
 pub use options::{MapFd, MmapOptions};
 pub use raw::MmapRaw;
 

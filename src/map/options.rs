@@ -8,7 +8,8 @@ use crate::flags::{MapFlags, Prot};
 use crate::page::{cached_page_size, default_huge_page_size, page_size};
 use crate::sys::RawFd;
 use crate::sys::consts::{
-    AT_EMPTY_PATH, S_IFDIR, S_IFIFO, S_IFMT, S_IFSOCK, STATX_SIZE, STATX_TYPE,
+    AT_EMPTY_PATH, PSEUDO_FS_MAGICS, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK,
+    STATX_SIZE, STATX_TYPE,
 };
 use crate::sys::fd;
 
@@ -51,24 +52,78 @@ impl MapFd for RawFd {
     }
 }
 
-/// The size of the file open at `fd`, from `statx(fd, "", AT_EMPTY_PATH,
-/// STATX_TYPE | STATX_SIZE)` (Linux 4.11+).
+/// The length of the file open at `fd`, for a mapping without an explicit
+/// length: `statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE)` (Linux
+/// 4.11+), and for the few files whose `stx_size` is no length of bytes,
+/// one more call or an error.
 ///
 /// A negative `fd` is `EBADF` before any system call (`AT_FDCWD`, -100,
 /// would otherwise make `statx` describe the current directory); a
 /// directory is `EISDIR`, and a FIFO or a socket `ENODEV` (what `mmap` says
-/// of them): their "size" is no length of bytes to map.
-fn file_size(fd: RawFd) -> Result<u64, Errno> {
+/// of them). A block device's size is `ioctl(BLKGETSIZE64)`'s. A character
+/// device of size 0 (`/dev/zero`, a frame buffer, ...) and a regular file of
+/// size 0 on a file system whose sizes mean nothing (`/proc`, `/sys`, ...:
+/// [`PSEUDO_FS_MAGICS`], asked with `fstatfs` only for such an empty file)
+/// have no length to take: [`MapFailure::LengthNeeded`]. Only a regular
+/// file is really empty when it says so.
+fn file_len(fd: RawFd) -> Result<u64, MapFailure> {
     if fd < 0 {
-        return Err(Errno::EBADF);
+        return Err(Errno::EBADF.into());
     }
     let stx = fd::statx(fd, c"", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE)?;
+    let size = stx.size();
     match stx.mode() & S_IFMT {
-        S_IFDIR => return Err(Errno::EISDIR),
-        S_IFIFO | S_IFSOCK => return Err(Errno::ENODEV),
-        _ => {}
+        S_IFDIR => Err(Errno::EISDIR.into()),
+        S_IFIFO | S_IFSOCK => Err(Errno::ENODEV.into()),
+        S_IFBLK => Ok(fd::blkgetsize64(fd)?),
+        S_IFCHR if size == 0 => Err(MapFailure::LengthNeeded(SizeUnknown::CharDevice)),
+        S_IFREG if size == 0 => {
+            if PSEUDO_FS_MAGICS.contains(&fd::fstatfs_type(fd)?) {
+                Err(MapFailure::LengthNeeded(SizeUnknown::PseudoFile))
+            } else {
+                Ok(0)
+            }
+        }
+        _ => Ok(size),
     }
-    Ok(stx.size())
+}
+
+/// Why a mapping was not made: the kernel's errno (or a check's), or a file
+/// that gives no length when the caller gave none. The public `map*`
+/// methods answer `EINVAL` for the latter; the `std` layer says it in words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MapFailure {
+    /// An errno.
+    Errno(Errno),
+    /// No explicit length, and the file's size says nothing.
+    LengthNeeded(SizeUnknown),
+}
+
+/// Which kind of file reported a size that is no length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SizeUnknown {
+    /// A character device of size 0.
+    CharDevice,
+    /// A regular file of size 0 on `/proc`, `/sys` or a file system like
+    /// them.
+    PseudoFile,
+}
+
+impl From<Errno> for MapFailure {
+    #[inline]
+    fn from(errno: Errno) -> Self {
+        MapFailure::Errno(errno)
+    }
+}
+
+impl From<MapFailure> for Errno {
+    #[inline]
+    fn from(failure: MapFailure) -> Errno {
+        match failure {
+            MapFailure::Errno(errno) => errno,
+            MapFailure::LengthNeeded(_) => Errno::EINVAL,
+        }
+    }
 }
 
 /// A builder of mappings, as in memmap2: set the offset, length and extra
@@ -247,7 +302,12 @@ impl MmapOptions {
     /// # Errors
     ///
     /// `EINVAL` for an offset past the end of the file when no `len` is
-    /// given; `EOVERFLOW` if `offset + len` does not fit a `u64`; `ENOMEM` if
+    /// given, and without `len` for a file whose size is no length: a
+    /// character device of size 0 (`/dev/zero`), or a regular file of size
+    /// 0 on `/proc`, `/sys` and the like (their contents are made when
+    /// read); give these a `len` (a regular empty file elsewhere gives an
+    /// empty mapping, and a block device is mapped to its size,
+    /// `BLKGETSIZE64`); `EOVERFLOW` if `offset + len` does not fit a `u64`; `ENOMEM` if
     /// the length rounded up to pages does not fit a `usize`; without `len`,
     /// `EBADF` for a negative `fd`, `EISDIR` for a directory, `ENODEV` for a
     /// FIFO or a socket, and the errors of `statx`; the errors of [`mmap`](crate::mmap): `EACCES` (fd not
@@ -453,27 +513,37 @@ impl MmapOptions {
         .map(MmapMut::from_inner)
     }
 
+    #[inline]
     fn map_file(&self, prot: Prot, sharing: MapFlags, fd: RawFd) -> Result<Inner, Errno> {
+        self.map_file_or_why(prot, sharing, fd).map_err(Errno::from)
+    }
+
+    fn map_file_or_why(
+        &self,
+        prot: Prot,
+        sharing: MapFlags,
+        fd: RawFd,
+    ) -> Result<Inner, MapFailure> {
         // Guard pages are for anonymous memory only.
         if self.guard_pages != 0 {
-            return Err(Errno::EINVAL);
+            return Err(MapFailure::from(Errno::EINVAL));
         }
         let len = match self.len {
             Some(len) => len,
             None => {
-                let size = file_size(fd)?;
+                let size = file_len(fd)?;
                 let rest = size.checked_sub(self.offset).ok_or(Errno::EINVAL)?;
                 usize::try_from(rest).map_err(|_| Errno::ENOMEM)?
             }
         };
-        Inner::new(
+        Ok(Inner::new(
             len,
             self.offset,
             prot,
             sharing | self.flags,
             fd,
             self.align_for(len)?,
-        )
+        )?)
     }
 
     /// The `align` argument of `Inner::new`: for normal pages the cached
@@ -685,5 +755,31 @@ impl MmapOptions {
             .checked_mul(page_size())
             .ok_or(Errno::ENOMEM)?;
         Inner::new_guarded(len, Prot::READ | Prot::WRITE, flags, guard_len).map(MmapMut::from_inner)
+    }
+}
+
+/// For the `std` layer, which words the errors itself: the mappings
+/// [`Mmap::open`] and [`MmapMut::open`] make, with the reason a length was
+/// missing kept apart from the errnos.
+#[cfg(feature = "std")]
+impl MmapOptions {
+    /// [`map`](Self::map), with [`MapFailure::LengthNeeded`] kept.
+    ///
+    /// # Safety
+    ///
+    /// As for [`map`](Self::map).
+    pub(crate) unsafe fn map_or_why(&self, fd: RawFd) -> Result<Mmap, MapFailure> {
+        self.map_file_or_why(Prot::READ, MapFlags::SHARED, fd)
+            .map(Mmap::from_inner)
+    }
+
+    /// [`map_mut`](Self::map_mut), with [`MapFailure::LengthNeeded`] kept.
+    ///
+    /// # Safety
+    ///
+    /// As for [`map_mut`](Self::map_mut).
+    pub(crate) unsafe fn map_mut_or_why(&self, fd: RawFd) -> Result<MmapMut, MapFailure> {
+        self.map_file_or_why(Prot::READ | Prot::WRITE, MapFlags::SHARED, fd)
+            .map(MmapMut::from_inner)
     }
 }

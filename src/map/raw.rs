@@ -13,7 +13,7 @@ use syscalls::Errno;
 #[cfg(doc)]
 use super::MmapOptions; // for the doc links
 use super::inner::Inner;
-use super::{Mmap, MmapError, MmapMut};
+use super::{Mmap, MmapError, MmapMut, Operation};
 use crate::flags::{Advice, MlockFlags, MsyncFlags, UncheckedAdvice};
 
 /// A memory mapping that hands out only raw pointers and atomic words, never
@@ -472,9 +472,9 @@ impl MmapRaw {
     #[doc(alias = "munmap")]
     pub fn unmap(self) -> Result<(), MmapError<Self>> {
         let writable = self.writable;
-        self.inner
-            .unmap()
-            .map_err(|(inner, errno)| MmapError::new(Self { inner, writable }, errno))
+        self.inner.unmap().map_err(|(inner, errno)| {
+            MmapError::new(Self { inner, writable }, Operation::Unmap, errno)
+        })
     }
 
     /// Gives up ownership: the address and length of the user's view, with

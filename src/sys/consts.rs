@@ -46,6 +46,42 @@ pub(crate) const AT_NULL: usize = 0;
 /// `AT_PAGESZ`: the aux vector key of the page size.
 pub(crate) const AT_PAGESZ: usize = 6;
 
+// ---------------------------------------------------------------------------
+// File types beyond the above, and what a file's size means
+
+/// `S_IFREG`: a regular file.
+pub(crate) const S_IFREG: u16 = 0o100000;
+/// `S_IFCHR`: a character device.
+pub(crate) const S_IFCHR: u16 = 0o020000;
+/// `S_IFBLK`: a block device.
+pub(crate) const S_IFBLK: u16 = 0o060000;
+
+/// `BLKGETSIZE64` (`include/uapi/linux/fs.h`): `_IOR(0x12, 114, size_t)`,
+/// the size of a block device in bytes. The kernel writes a u64, although
+/// the number encodes `size_t`'s size. The `libc` crate lacks it.
+pub(crate) const BLKGETSIZE64: u32 =
+    (2 << 30) | ((core::mem::size_of::<usize>() as u32) << 16) | (0x12 << 8) | 114;
+
+/// The file systems whose regular files report size 0 whatever they hold
+/// (`include/uapi/linux/magic.h`): their files are generated when read, so
+/// an `st_size` of 0 gives no length to map. `proc`, `sysfs`, `debugfs`,
+/// `tracefs`, `securityfs`, `cgroup`, `cgroup2`, `configfs`, `selinuxfs`,
+/// `smackfs`, `binfmt_misc`, `fusectl`.
+pub(crate) const PSEUDO_FS_MAGICS: [u32; 12] = [
+    0x9fa0,      // PROC_SUPER_MAGIC
+    0x6265_6572, // SYSFS_MAGIC
+    0x6462_6720, // DEBUGFS_MAGIC
+    0x7472_6163, // TRACEFS_MAGIC
+    0x7363_6673, // SECURITYFS_MAGIC
+    0x0027_e0eb, // CGROUP_SUPER_MAGIC
+    0x6367_7270, // CGROUP2_SUPER_MAGIC
+    0x6265_6570, // CONFIGFS_MAGIC
+    0xf97c_ff8c, // SELINUX_MAGIC
+    0x4341_5d53, // SMACK_MAGIC
+    0x4249_4e4d, // BINFMTFS_MAGIC
+    0x6573_5543, // FUSE_CTL_SUPER_MAGIC
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +102,38 @@ mod tests {
         assert_eq!(u32::from(S_IFSOCK), libc::S_IFSOCK);
         assert_eq!(Ok(AT_NULL), usize::try_from(libc::AT_NULL));
         assert_eq!(Ok(AT_PAGESZ), usize::try_from(libc::AT_PAGESZ));
+        assert_eq!(u32::from(S_IFREG), libc::S_IFREG);
+        assert_eq!(u32::from(S_IFCHR), libc::S_IFCHR);
+        assert_eq!(u32::from(S_IFBLK), libc::S_IFBLK);
+    }
+
+    /// The magics `libc` has (it lacks CONFIGFS, BINFMTFS and FUSE_CTL,
+    /// whose values are those of `include/uapi/linux/magic.h`). Its type is
+    /// `c_long` on glibc and `c_uint` elsewhere; the low 32 bits are the
+    /// magic either way.
+    #[test]
+    fn pseudo_fs_magics_match_libc() {
+        for magic in [
+            libc::PROC_SUPER_MAGIC as u32,
+            libc::SYSFS_MAGIC as u32,
+            libc::DEBUGFS_MAGIC as u32,
+            libc::TRACEFS_MAGIC as u32,
+            libc::SECURITYFS_MAGIC as u32,
+            libc::CGROUP_SUPER_MAGIC as u32,
+            libc::CGROUP2_SUPER_MAGIC as u32,
+            libc::SELINUX_MAGIC as u32,
+            libc::SMACK_MAGIC as u32,
+        ] {
+            assert!(PSEUDO_FS_MAGICS.contains(&magic), "{magic:#x}");
+        }
+    }
+
+    #[test]
+    fn blkgetsize64_is_ior_0x12_114_size_t() {
+        assert_eq!(
+            BLKGETSIZE64 as libc::Ioctl,
+            libc::_IOR::<libc::size_t>(0x12, 114)
+        );
     }
 
     #[test]

@@ -106,3 +106,71 @@ pub(crate) fn statx(dirfd: RawFd, path: &CStr, flags: c_int, mask: u32) -> Resul
 }
 
 static_assertions::assert_eq_size!(Statx, [u8; 256]);
+
+// ---------------------------------------------------------------------------
+// What a file's size means: the file system it is on (`fstatfs`) and a block
+// device's size (`ioctl(BLKGETSIZE64)`).
+
+/// `fstatfs(fd, &statfs)` (`fstatfs64(fd, 84, &statfs64)` on 32-bit
+/// architectures): the magic number of the file system the file is on
+/// (`f_type`, e.g. `PROC_SUPER_MAGIC`), the only field rawmap reads.
+#[inline]
+pub(crate) fn fstatfs_type(fd: RawFd) -> Result<u32, Errno> {
+    // `struct statfs` is 120 bytes on the 64-bit architectures, `struct
+    // statfs64` 84 on the 32-bit ones (packed to 4-byte alignment on arm);
+    // both start with `f_type`, a `long` (64-bit) or a `__u32` (32-bit).
+    let mut buf = [0u64; 16];
+    // The fd is sign-extended as the kernel's `int`.
+    // SAFETY: the kernel writes at most 120 bytes (64-bit) or exactly the 84
+    // bytes asked for (32-bit) into `buf`, which holds 128.
+    #[cfg(target_pointer_width = "64")]
+    unsafe {
+        syscalls::syscall2(
+            Sysno::fstatfs,
+            fd as isize as usize,
+            buf.as_mut_ptr() as usize,
+        )
+    }?;
+    // SAFETY: as above.
+    #[cfg(target_pointer_width = "32")]
+    unsafe {
+        syscall3(
+            Sysno::fstatfs64,
+            fd as isize as usize,
+            84,
+            buf.as_mut_ptr() as usize,
+        )
+    }?;
+    // f_type is the first field: a native-endian `long` on 64-bit, a `__u32`
+    // on 32-bit. File system magics are 32-bit values; a `long` holds one
+    // zero-extended (or, on 64-bit, sign-extended for those with the top bit
+    // set, such as SELINUX_MAGIC), so its low 32 bits are the magic.
+    #[cfg(target_pointer_width = "64")]
+    let f_type = buf[0] as u32;
+    #[cfg(target_pointer_width = "32")]
+    let f_type = {
+        let b = buf[0].to_ne_bytes();
+        u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
+    };
+    Ok(f_type)
+}
+
+/// `ioctl(fd, BLKGETSIZE64, &size)`: a block device's size in bytes
+/// (`ENOTTY` for anything else).
+#[inline]
+pub(crate) fn blkgetsize64(fd: RawFd) -> Result<u64, Errno> {
+    let mut size = 0u64;
+    // The fd is sign-extended as the kernel's `int`; the request number is
+    // an unsigned `int`, zero-extended.
+    // SAFETY: for BLKGETSIZE64 the kernel writes one u64 at the pointer,
+    // whatever the size the request number encodes (`size_t`).
+    unsafe {
+        syscall3(
+            Sysno::ioctl,
+            fd as isize as usize,
+            super::consts::BLKGETSIZE64 as usize,
+            &raw mut size as usize,
+        )
+    }?;
+    Ok(size)
+}
