@@ -99,3 +99,11 @@ pub use map::{MapFd, Mmap, MmapError, MmapMut, MmapOptions};
 pub use page::{page_size, set_page_size};
 pub use raw::{madvise, mincore, mlock, mmap, mprotect, mremap, msync, munlock, munmap};
 pub use sys::RawFd;
+
+// Owned descriptors, memory files and safe mappings of files that cannot
+// change (fd uses sys and map; memfd uses fd, map and sys).
+mod fd;
+mod memfd;
+pub use fd::{File, IoSafeFd};
+pub use flags::{MemfdFlags, Seals};
+pub use memfd::{MapIfSafeError, Memfd, memfd_create, memfd_secret};

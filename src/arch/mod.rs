@@ -29,6 +29,16 @@ mod imp;
 pub(crate) use imp::MAP_32BIT;
 pub(crate) use imp::{MMAP, mmap_offset};
 
+// File descriptors (Memfd, File): opening large files, and 64-bit
+// arguments on 32-bit architectures.
+#[cfg(target_pointer_width = "32")]
+pub(crate) use imp::{O_LARGEFILE, U64_PAIR_ALIGNED};
+
+/// `O_LARGEFILE` on a 64-bit architecture: nothing to ask for (the kernel
+/// sets it for every 64-bit process itself).
+#[cfg(target_pointer_width = "64")]
+pub(crate) const O_LARGEFILE: core::ffi::c_int = 0;
+
 #[cfg(not(all(
     target_os = "linux",
     any(
