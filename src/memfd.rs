@@ -591,10 +591,9 @@ impl MmapOptions {
     /// the checked file when it is mapped.
     ///
     /// The mapping is private: nothing can write the file, so a private
-    /// mapping shows exactly its bytes (and shares its pages), and it works
-    /// on every kernel: before Linux 6.7, a *shared* mapping of a
-    /// write-sealed memory file is refused (`EPERM`) even when read-only.
-    /// [`Mmap::make_mut`] then gives a copy-on-write view.
+    /// mapping shows exactly its bytes (and shares its pages), and it can
+    /// never become a writable view of the file: [`Mmap::make_mut`] gives a
+    /// copy-on-write one.
     ///
     /// # Errors
     ///
