@@ -72,14 +72,16 @@ impl OwnedRawFd {
     }
 
     /// `pwrite64` until all of `buf` is written, retrying after `EINTR`; a
-    /// write of 0 bytes, or an offset past `u64::MAX`, is `EIO`.
+    /// write of 0 bytes is `EIO`.
     pub(crate) fn write_all_at(&self, mut buf: &[u8], mut offset: u64) -> Result<(), Errno> {
         while !buf.is_empty() {
             match fd::pwrite(self.0, buf, offset) {
                 Ok(0) => return Err(Errno::EIO),
                 Ok(n) => {
                     buf = buf.get(n..).ok_or(Errno::EIO)?;
-                    offset = offset.checked_add(n as u64).ok_or(Errno::EIO)?;
+                    // The kernel took `offset` (at most i64::MAX) and `n` bytes
+                    // (at most isize::MAX): the sum fits a u64.
+                    offset = offset.wrapping_add(n as u64);
                 }
                 Err(Errno::EINTR) => {}
                 Err(e) => return Err(e),
@@ -96,7 +98,9 @@ impl OwnedRawFd {
                 Ok(0) => return Err(Errno::EIO),
                 Ok(n) => {
                     buf = buf.get_mut(n..).ok_or(Errno::EIO)?;
-                    offset = offset.checked_add(n as u64).ok_or(Errno::EIO)?;
+                    // The kernel took `offset` (at most i64::MAX) and `n` bytes
+                    // (at most isize::MAX): the sum fits a u64.
+                    offset = offset.wrapping_add(n as u64);
                 }
                 Err(Errno::EINTR) => {}
                 Err(e) => return Err(e),
@@ -349,8 +353,8 @@ impl File {
     ///
     /// # Errors
     ///
-    /// As for [`write_at`](Self::write_at); a write that makes no progress,
-    /// or an end past `u64::MAX`, is `EIO`.
+    /// As for [`write_at`](Self::write_at); a write that makes no progress
+    /// is `EIO`.
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();

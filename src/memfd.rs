@@ -228,8 +228,8 @@ impl Memfd {
     ///
     /// # Errors
     ///
-    /// As for [`write_at`](Self::write_at); a write that makes no progress,
-    /// or an end past `u64::MAX`, is `EIO`.
+    /// As for [`write_at`](Self::write_at); a write that makes no progress
+    /// is `EIO`.
     ///
     /// ```
     /// let memfd = rawmap::Memfd::create(c"m", rawmap::MemfdFlags::empty())?;

@@ -168,7 +168,10 @@ fn closed_on_drop_and_not_before() {
             return Err("open");
         };
         let raw = file.into_raw_fd();
-        ensure!(common::proc::fd_count() == before + 1, "into_raw_fd keeps it");
+        ensure!(
+            common::proc::fd_count() == before + 1,
+            "into_raw_fd keeps it"
+        );
         // SAFETY: `raw` was just handed over.
         drop(unsafe { File::from_raw_fd(raw) });
         ensure!(common::proc::fd_count() == before, "from_raw_fd closes it");
