@@ -471,8 +471,8 @@ pub enum MapIfSafeError {
     NotImmutable,
     /// A memory file without all of [`Seals::SHRINK`] and
     /// [`Seals::WRITE`]: the missing ones. ([`Seals::FUTURE_WRITE`] does
-    /// not stand in for `WRITE`: see the type's
-    /// [module docs](MmapOptions::map_if_safe).) Its errno is `EPERM`.
+    /// not stand in for `WRITE`: see
+    /// [`map_if_safe`](MmapOptions::map_if_safe).) Its errno is `EPERM`.
     MissingSeals(Seals),
     /// The range asked for does not lie inside the file, whose size is
     /// `size`: an offset past the end, or an explicit length that reaches

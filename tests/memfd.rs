@@ -302,6 +302,24 @@ fn map_if_safe_mapping_is_read_only_and_private() {
     assert_eq!(shared.make_mut().unwrap_err().errno(), Errno::EACCES);
 }
 
+/// Why `map_if_safe` refuses an ordinary file: on tmpfs a file has seals
+/// (just SEAL, so it lacks SHRINK and WRITE), elsewhere none.
+fn plain_file_refusal(file: &std::fs::File) -> MapIfSafeError {
+    // SAFETY: an all-zero statfs is a valid value to be overwritten.
+    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `file` is open; `fs` is writable.
+    assert_eq!(unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) }, 0);
+    // The two types differ by target (signed or not, 32 or 64 bits); the
+    // magic is positive and fits either.
+    #[allow(clippy::unnecessary_cast)]
+    let on_tmpfs = fs.f_type as i64 == libc::TMPFS_MAGIC as i64;
+    if on_tmpfs {
+        MapIfSafeError::MissingSeals(Seals::SHRINK | Seals::WRITE)
+    } else {
+        MapIfSafeError::NotImmutable
+    }
+}
+
 #[test]
 fn map_if_safe_refuses_what_can_change() {
     // An unsealed memfd, and each partial sealing.
@@ -337,23 +355,8 @@ fn map_if_safe_refuses_what_can_change() {
 
     // A plain file: on tmpfs it has seals (just SEAL), elsewhere none.
     let file = common::file_with(b"plain file");
-    let on_tmpfs = {
-        // SAFETY: fstatfs writes the struct it is given.
-        let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
-        // SAFETY: `file` is open; `fs` is writable.
-        assert_eq!(unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) }, 0);
-        // The field is signed or not by target; the magic is positive.
-        fs.f_type as i64 == libc::TMPFS_MAGIC as i64
-    };
     let err = MmapOptions::new().map_if_safe(&file).unwrap_err();
-    if on_tmpfs {
-        assert_eq!(
-            err,
-            MapIfSafeError::MissingSeals(Seals::SHRINK | Seals::WRITE)
-        );
-    } else {
-        assert_eq!(err, MapIfSafeError::NotImmutable);
-    }
+    assert_eq!(err, plain_file_refusal(&file));
     // A regular file that has no seals anywhere: procfs.
     let status = std::fs::File::open("/proc/self/status").unwrap();
     let err = MmapOptions::new().map_if_safe(&status).unwrap_err();
@@ -396,6 +399,60 @@ fn map_if_safe_refuses_what_can_change() {
     let io: std::io::Error = MapIfSafeError::NotImmutable.into();
     assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
     assert!(io.to_string().contains("the file can change"));
+}
+
+/// An fs-verity file is safe to map where the file system enables it
+/// (`FS_IOC_ENABLE_VERITY`, Linux 5.4); where it cannot, the ioctl's
+/// answer is asserted, and the file is refused like any other. (Following
+/// the kernel's Documentation/filesystems/fsverity.rst.)
+#[test]
+fn fs_verity_file_where_the_file_system_has_it() {
+    /// `FS_IOC_ENABLE_VERITY`: `_IOW('f', 133, struct fsverity_enable_arg)`.
+    const FS_IOC_ENABLE_VERITY: u32 = 0x4080_6685;
+    let (named, bytes) = common::pattern_file(10_000);
+    let file = std::fs::File::open(named.path()).unwrap();
+    // No writable descriptor may stay open (ETXTBSY otherwise).
+    let path = named.into_temp_path();
+    // struct fsverity_enable_arg (128 bytes): version 1, SHA-256, 4096-byte
+    // blocks, no salt, no signature.
+    let mut arg = [0u32; 32];
+    arg[..3].copy_from_slice(&[1, 1, 4096]);
+    // SAFETY: the kernel reads the 128-byte argument it is given.
+    let r = unsafe { libc::ioctl(file.as_raw_fd(), FS_IOC_ENABLE_VERITY as _, arg.as_ptr()) };
+    let errno = common::mem::last_errno();
+    common::report(&format!(
+        "FS_IOC_ENABLE_VERITY in {}: {}",
+        common::environment(),
+        if r == 0 {
+            "enabled".to_string()
+        } else {
+            std::io::Error::from_raw_os_error(errno).to_string()
+        }
+    ));
+    if r == 0 {
+        let map = MmapOptions::new().map_if_safe(&file).unwrap();
+        assert_eq!(&map[..], &bytes[..]);
+        // It can no longer be opened for writing.
+        let err = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EPERM));
+    } else {
+        // tmpfs has no such ioctl (ENOTTY); ext4 without the feature, or a
+        // kernel without CONFIG_FS_VERITY, says EOPNOTSUPP; QEMU's user mode
+        // does not know the ioctl and answers ENOSYS.
+        assert_eq!(r, -1);
+        if common::under_qemu_user() {
+            assert_eq!(errno, libc::ENOSYS);
+        } else {
+            assert!([libc::ENOTTY, libc::EOPNOTSUPP].contains(&errno), "{errno}");
+        }
+        assert_eq!(
+            MmapOptions::new().map_if_safe(&file).unwrap_err(),
+            plain_file_refusal(&file)
+        );
+    }
 }
 
 /// No refusal leaves a mapping behind: counted in a single-threaded child,
