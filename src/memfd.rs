@@ -716,3 +716,7 @@ impl MmapOptions {
         unsafe { opts.map_mut(secret.raw()) }
     }
 }
+
+static_assertions::assert_impl_all!(Memfd: Send, Sync);
+static_assertions::assert_impl_all!(crate::File: Send, Sync);
+static_assertions::assert_impl_all!(MapIfSafeError: Send, Sync, Copy);
