@@ -138,3 +138,11 @@ pub use reserve::Reservation;
 // an MmapError names.
 pub use errno::{ErrnoDisplay, strerror};
 pub use map::Operation;
+
+// Owned descriptors, memory files and safe mappings of files that cannot
+// change (fd uses sys and map; memfd uses fd, map and sys).
+mod fd;
+mod memfd;
+pub use fd::{File, IoSafeFd};
+pub use flags::{MemfdFlags, Seals};
+pub use memfd::{MapIfSafeError, Memfd, memfd_create, memfd_secret};

@@ -31,6 +31,16 @@ pub(crate) use imp::{MMAP, mmap_offset};
 #[cfg(target_arch = "aarch64")]
 pub(crate) use imp::{PROT_BTI, PROT_MTE};
 
+// File descriptors (Memfd, File): opening large files, and 64-bit
+// arguments on 32-bit architectures.
+#[cfg(target_pointer_width = "32")]
+pub(crate) use imp::{O_LARGEFILE, U64_PAIR_ALIGNED};
+
+/// `O_LARGEFILE` on a 64-bit architecture: nothing to ask for (the kernel
+/// sets it for every 64-bit process itself).
+#[cfg(target_pointer_width = "64")]
+pub(crate) const O_LARGEFILE: core::ffi::c_int = 0;
+
 #[cfg(not(all(
     target_os = "linux",
     any(

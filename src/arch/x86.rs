@@ -7,3 +7,12 @@ pub(crate) use super::mmap2_units as mmap_offset;
 
 /// The system call that maps memory.
 pub(crate) const MMAP: syscalls::Sysno = syscalls::Sysno::mmap2;
+
+/// `O_LARGEFILE` on x86 (the generic value): lets a 32-bit process open
+/// files of 2 GiB and more.
+pub(crate) const O_LARGEFILE: core::ffi::c_int = 0o100_000;
+
+/// Whether a 64-bit system call argument (a register pair, low word first)
+/// starts at an even-numbered register: not on x86, where the pair follows
+/// the previous argument directly.
+pub(crate) const U64_PAIR_ALIGNED: bool = false;

@@ -27,6 +27,10 @@ pub use msync::MsyncFlags;
 pub use pkey::PkeyAccess;
 pub use prot::Prot;
 
+// memfd: memory files and their seals.
+mod memfd;
+pub use memfd::{MemfdFlags, Seals};
+
 /// One named value of a flag set, for `Debug`: the set matches when
 /// `bits & mask == value`. A plain flag has `mask == value`; a multi-bit field
 /// (the huge page size in [`MapFlags`]) has the field's mask.

@@ -783,3 +783,14 @@ impl MmapOptions {
             .map(MmapMut::from_inner)
     }
 }
+
+// ---------------------------------------------------------------------------
+// For `map_if_safe` and `map_secret` (src/memfd.rs): the range asked for.
+
+impl MmapOptions {
+    /// The offset and the explicit length, if one was given.
+    #[inline]
+    pub(crate) fn requested_range(&self) -> (u64, Option<usize>) {
+        (self.offset, self.len)
+    }
+}

@@ -152,3 +152,42 @@ mod tests {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Owned descriptors and memory files.
+
+/// `F_ADD_SEALS` (Linux 3.17): `fcntl` command that adds seals to a memfd.
+pub(crate) const F_ADD_SEALS: c_int = 1033;
+/// `F_GET_SEALS` (Linux 3.17): `fcntl` command that reads a memfd's seals.
+pub(crate) const F_GET_SEALS: c_int = 1034;
+/// `O_RDWR`: open for reading and writing.
+pub(crate) const O_RDWR: c_int = 0o2;
+/// `O_CREAT`: create the file if it does not exist.
+pub(crate) const O_CREAT: c_int = 0o100;
+/// `O_TRUNC`: truncate an existing regular file to length 0.
+pub(crate) const O_TRUNC: c_int = 0o1000;
+/// `STATX_ATTR_VERITY` (Linux 5.5): the file has fs-verity enabled, so its
+/// contents cannot change.
+pub(crate) const STATX_ATTR_VERITY: u64 = 0x0010_0000;
+
+#[cfg(test)]
+mod fd_tests {
+    use super::*;
+    use crate::sys::fd::Statx;
+
+    #[test]
+    fn fd_values_match_libc() {
+        assert_eq!(F_ADD_SEALS, libc::F_ADD_SEALS);
+        assert_eq!(F_GET_SEALS, libc::F_GET_SEALS);
+        assert_eq!(O_RDWR, libc::O_RDWR);
+        assert_eq!(O_CREAT, libc::O_CREAT);
+        assert_eq!(O_TRUNC, libc::O_TRUNC);
+        assert_eq!(STATX_ATTR_VERITY, libc::STATX_ATTR_VERITY as u64);
+        #[cfg(target_pointer_width = "32")]
+        assert_eq!(crate::arch::O_LARGEFILE, libc::O_LARGEFILE);
+        assert_eq!(
+            Statx::ATTRIBUTES_OFFSET,
+            core::mem::offset_of!(libc::statx, stx_attributes)
+        );
+    }
+}

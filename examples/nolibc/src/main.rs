@@ -7,15 +7,17 @@
 //! [`rawmap::set_page_size`]), then:
 //!
 //! 1. creates the file and writes 100 records `{ i, "RECORD-i" }`;
-//! 2. reads record 43 back with `lseek` + `read`, prints it, changes it to
-//!    `{ 143, "RECORD-143" }` and writes it back;
+//! 2. reads record 43 back (`pread64`), prints it, changes it to
+//!    `{ 143, "RECORD-143" }` and writes it back (`pwrite64`);
 //! 3. opens the file again, maps the 100 records shared and writable through
 //!    rawmap's safe layer, prints record 43 from the mapping, changes it to
 //!    `{ 243, "RECORD-243" }` in place, `msync(MS_ASYNC)`, `munmap`;
 //! 4. reads record 43 from the file and prints it.
 //!
-//! File I/O and exit are raw system calls through the `syscalls` crate;
-//! everything about mapping is rawmap's. Any failing call ends the program
+//! The file is a [`rawmap::File`] (opened with `openat`, closed on drop)
+//! and everything about mapping is rawmap's; writing to standard output and
+//! error and exiting are the program's own raw system calls through the
+//! `syscalls` crate. Any failing call ends the program
 //! with status 1 after one line on standard error, `nolibc: errno N`.
 //!
 //! There is no panic path in the program: the panic handler calls a
@@ -26,10 +28,10 @@
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
-use core::ffi::c_char;
+use core::ffi::{CStr, c_char};
 
-use rawmap::{MmapOptions, RawFd};
-use syscalls::{Errno, Sysno, syscall1, syscall3, syscall4};
+use rawmap::{File, MmapOptions, RawFd};
+use syscalls::{Errno, Sysno, syscall1, syscall3};
 
 /// The seed's `RECORD`: `{ int integer; char string[24]; }`.
 const RECORD_SIZE: usize = 28;
@@ -43,13 +45,8 @@ const CHOSEN: usize = 43;
 const AT_PAGESZ: usize = 6;
 const AT_NULL: usize = 0;
 
-/// `openat` arguments; the values are the same on x86_64 and aarch64.
-const AT_FDCWD: isize = -100;
-const O_RDWR: usize = 0o2;
-const O_CREAT: usize = 0o100;
-const O_TRUNC: usize = 0o1000;
-const O_CLOEXEC: usize = 0o2_000_000;
-const SEEK_SET: usize = 0;
+/// The byte offset of the chosen record in the file.
+const CHOSEN_AT: u64 = (CHOSEN * RECORD_SIZE) as u64;
 
 const STDOUT: RawFd = 1;
 const STDERR: RawFd = 2;
@@ -94,11 +91,24 @@ unsafe extern "C" fn _start() -> ! {
     )
 }
 
-/// A NUL-terminated path that lives as long as the program: `argv[1]` or
-/// a literal. (`CStr::from_ptr` would need `strlen`, which only a libc
-/// provides; the kernel needs just the pointer.)
-#[derive(Clone, Copy)]
-struct Path(*const c_char);
+/// The C string at `p`, up to its NUL. (`CStr::from_ptr` would call
+/// `strlen`, which only a libc provides.)
+///
+/// # Safety
+///
+/// `p` points to a NUL-terminated string that lives as long as the
+/// program (an `argv` entry).
+unsafe fn c_str(p: *const c_char) -> &'static CStr {
+    let mut len = 0;
+    // SAFETY: every byte up to and including the NUL is readable, and the
+    // slice ends at the NUL, which is its only zero byte.
+    unsafe {
+        while *p.add(len) != 0 {
+            len += 1;
+        }
+        CStr::from_bytes_with_nul_unchecked(core::slice::from_raw_parts(p.cast(), len + 1))
+    }
+}
 
 /// Reads the initial stack, then runs the program and exits.
 ///
@@ -114,9 +124,9 @@ unsafe extern "C" fn start(sp: *const usize) -> ! {
         let argc = *sp;
         let argv = sp.add(1);
         let path = if argc > 1 {
-            Path(*argv.add(1) as *const c_char)
+            c_str(*argv.add(1) as *const c_char)
         } else {
-            Path(c"records.dat".as_ptr())
+            c"records.dat"
         };
         let mut p = argv.add(argc + 1);
         while *p != 0 {
@@ -150,36 +160,39 @@ unsafe extern "C" fn start(sp: *const usize) -> ! {
             let mut line = [0u8; 32];
             let code = decimal(errno.into_raw().unsigned_abs(), &mut digits);
             let len = concat(&mut line, &[b"nolibc: errno ", code, b"\n"]);
-            let _ = write_all(STDERR, line.get(..len).unwrap_or_default());
+            let _ = write_line(STDERR, line.get(..len).unwrap_or_default());
             1
         }
     };
     exit(status)
 }
 
-/// The records job. On failure, the errno of the call that failed (the
-/// program exits soon after, so descriptors are left to the kernel).
-fn run(path: Path) -> Result<(), Errno> {
+/// The records job. On failure, the errno of the call that failed.
+fn run(path: &CStr) -> Result<(), Errno> {
     // 1. Create the file and write the records with plain file I/O.
-    let fd = open(path, O_CREAT | O_TRUNC)?;
+    let file = File::create(path)?;
+    let mut at = 0;
     for i in 0..NRECORDS {
-        write_all(fd, &record(i as u32))?;
+        file.write_all_at(&record(i as u32), at)?;
+        at += RECORD_SIZE as u64;
     }
 
     // 2. Read the chosen record back, print it, change it, write it back.
     let mut rec = [0u8; RECORD_SIZE];
-    seek_to_chosen(fd)?;
-    read_exact(fd, &mut rec)?;
+    file.read_exact_at(&mut rec, CHOSEN_AT)?;
     print_record(&rec)?;
-    seek_to_chosen(fd)?;
-    write_all(fd, &record(CHOSEN as u32 + 100))?;
-    close(fd);
+    file.write_all_at(&record(CHOSEN as u32 + 100), CHOSEN_AT)?;
+    drop(file);
 
     // 3. Map the file, print and change the record in place, flush, unmap.
-    let fd = open(path, 0)?;
+    let file = File::open_rw(path)?;
     // SAFETY: this program alone uses the file while it is mapped, and
     // nobody truncates it.
-    let mut map = unsafe { MmapOptions::new().len(NRECORDS * RECORD_SIZE).map_mut(fd) }?;
+    let mut map = unsafe {
+        MmapOptions::new()
+            .len(NRECORDS * RECORD_SIZE)
+            .map_mut(&file)
+    }?;
     let at = CHOSEN * RECORD_SIZE;
     let mapped = map.get_mut(at..at + RECORD_SIZE).ok_or(Errno::EINVAL)?;
     print_record(mapped)?;
@@ -188,11 +201,8 @@ fn run(path: Path) -> Result<(), Errno> {
     map.unmap()?;
 
     // 4. Read the record from the file once more: the change reached it.
-    seek_to_chosen(fd)?;
-    read_exact(fd, &mut rec)?;
-    print_record(&rec)?;
-    close(fd);
-    Ok(())
+    file.read_exact_at(&mut rec, CHOSEN_AT)?;
+    print_record(&rec)
 }
 
 /// Record `n`: `{ n, "RECORD-n" }`, the rest of the string zero.
@@ -251,7 +261,7 @@ fn print_record(rec: &[u8]) -> Result<(), Errno> {
     ];
     // 9 + 1 + 10 + 10 + 24 + 1 bytes at most: the line always fits.
     let len = concat(&mut line, &parts);
-    write_all(STDOUT, line.get(..len).unwrap_or_default())
+    write_line(STDOUT, line.get(..len).unwrap_or_default())
 }
 
 /// `n` in decimal, in the tail of `buf`.
@@ -269,65 +279,24 @@ fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
     buf.get(start..).unwrap_or_default()
 }
 
-/// `openat(AT_FDCWD, path, O_RDWR | extra | O_CLOEXEC, 0644)`.
-fn open(path: Path, extra: usize) -> Result<RawFd, Errno> {
-    // SAFETY: `path` is NUL-terminated and outlives the call. AT_FDCWD is
-    // sign-extended as the kernel's `int` reading expects.
-    let fd = unsafe {
-        syscall4(
-            Sysno::openat,
-            AT_FDCWD as usize,
-            path.0 as usize,
-            O_RDWR | extra | O_CLOEXEC,
-            0o644,
-        )
-    }?;
-    // A descriptor is a non-negative `int`: the cast is lossless.
-    Ok(fd as RawFd)
-}
-
 /// A descriptor as a system call argument: sign-extended, as the kernel's
 /// `int` reading expects.
 fn reg(fd: RawFd) -> usize {
     fd as isize as usize
 }
 
-fn seek_to_chosen(fd: RawFd) -> Result<usize, Errno> {
-    // SAFETY: lseek only moves the file position of `fd`.
-    unsafe { syscall3(Sysno::lseek, reg(fd), CHOSEN * RECORD_SIZE, SEEK_SET) }
-}
-
-/// Writes all of `buf` to `fd`, retrying short writes and `EINTR`.
-fn write_all(fd: RawFd, mut buf: &[u8]) -> Result<(), Errno> {
-    while !buf.is_empty() {
-        // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
-        match unsafe { syscall3(Sysno::write, reg(fd), buf.as_ptr() as usize, buf.len()) } {
-            Ok(0) => return Err(Errno::EIO),
-            Ok(n) => buf = buf.get(n..).ok_or(Errno::EIO)?,
-            Err(Errno::EINTR) => {}
-            Err(e) => return Err(e),
-        }
+/// Writes `line` (at most 64 bytes) to `fd` with one `write`. The program
+/// installs no signal handler, so the call is not interrupted, and a pipe
+/// takes up to `PIPE_BUF` (4096) bytes whole; anything short of the whole
+/// line is `EIO`.
+fn write_line(fd: RawFd, line: &[u8]) -> Result<(), Errno> {
+    // SAFETY: the kernel reads at most `line.len()` bytes from `line`.
+    let n = unsafe { syscall3(Sysno::write, reg(fd), line.as_ptr() as usize, line.len()) }?;
+    if n == line.len() {
+        Ok(())
+    } else {
+        Err(Errno::EIO)
     }
-    Ok(())
-}
-
-/// Fills all of `buf` from `fd`; end of file first is `EIO`.
-fn read_exact(fd: RawFd, mut buf: &mut [u8]) -> Result<(), Errno> {
-    while !buf.is_empty() {
-        // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
-        match unsafe { syscall3(Sysno::read, reg(fd), buf.as_mut_ptr() as usize, buf.len()) } {
-            Ok(0) => return Err(Errno::EIO),
-            Ok(n) => buf = buf.get_mut(n..).ok_or(Errno::EIO)?,
-            Err(Errno::EINTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-fn close(fd: RawFd) {
-    // SAFETY: `fd` was opened by this program and is not used afterwards.
-    let _ = unsafe { syscall1(Sysno::close, reg(fd)) };
 }
 
 fn exit(status: usize) -> ! {
