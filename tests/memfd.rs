@@ -12,6 +12,10 @@
 //! QEMU 7.2's user mode answers `ENOSYS` to `memfd_secret`; where it departs
 //! from a kernel otherwise, the test says so and asserts QEMU's answer.
 
+// Every test takes `common::serial()`: a fork by one test copies the
+// writable mappings of the others into the child, and while it lives
+// F_SEAL_WRITE answers EBUSY.
+
 mod common;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -37,6 +41,7 @@ fn sealed_with(bytes: &[u8]) -> Memfd {
 
 #[test]
 fn flags_and_seals_match_libc() {
+    let _serial = common::serial();
     assert_eq!(MemfdFlags::CLOEXEC.bits(), libc::MFD_CLOEXEC);
     assert_eq!(MemfdFlags::ALLOW_SEALING.bits(), libc::MFD_ALLOW_SEALING);
     assert_eq!(MemfdFlags::HUGETLB.bits(), libc::MFD_HUGETLB);
@@ -65,6 +70,7 @@ fn flags_and_seals_match_libc() {
 
 #[test]
 fn memfd_create_raw_answers_as_the_kernel() {
+    let _serial = common::serial();
     let fd = rawmap::memfd_create(c"raw", MemfdFlags::CLOEXEC).unwrap();
     // The descriptor is close-on-exec and names a memory file.
     // SAFETY: F_GETFD only reads the descriptor's flags.
@@ -94,6 +100,7 @@ fn memfd_create_raw_answers_as_the_kernel() {
 
 #[test]
 fn memfd_size_and_positioned_io() {
+    let _serial = common::serial();
     let memfd = Memfd::create(c"io", MemfdFlags::CLOEXEC).unwrap();
     assert_eq!(memfd.len(), Ok(0));
     memfd.set_len(10_000).unwrap();
@@ -132,6 +139,7 @@ fn memfd_size_and_positioned_io() {
 
 #[test]
 fn seals_do_what_the_kernel_says() {
+    let _serial = common::serial();
     // Without ALLOW_SEALING, the file is sealed with SEAL: no seal can be
     // added.
     let plain = Memfd::create(c"plain", MemfdFlags::CLOEXEC).unwrap();
@@ -183,6 +191,7 @@ fn seals_do_what_the_kernel_says() {
 /// is why `map_if_safe` does not accept it in place of WRITE.
 #[test]
 fn write_seal_with_a_writable_mapping() {
+    let _serial = common::serial();
     let memfd = memfd_with(&common::pattern_bytes(3000));
     // SAFETY: only this test uses the file.
     let mut writable = unsafe { MmapOptions::new().map_mut(&memfd) }.unwrap();
@@ -227,6 +236,7 @@ fn write_seal_with_a_writable_mapping() {
 
 #[test]
 fn map_if_safe_maps_a_sealed_memfd_inside_its_size() {
+    let _serial = common::serial();
     let bytes = common::pattern_bytes(3 * rawmap::page_size() + 123);
     let memfd = sealed_with(&bytes);
     let whole = MmapOptions::new().map_if_safe(&memfd).unwrap();
@@ -285,6 +295,7 @@ fn map_if_safe_maps_a_sealed_memfd_inside_its_size() {
 /// file keeps its bytes.
 #[test]
 fn map_if_safe_mapping_is_read_only_and_private() {
+    let _serial = common::serial();
     let memfd = sealed_with(b"sealed bytes");
     let map = MmapOptions::new().map_if_safe(&memfd).unwrap();
     let mut copy = map.make_mut().unwrap();
@@ -322,6 +333,7 @@ fn plain_file_refusal(file: &std::fs::File) -> MapIfSafeError {
 
 #[test]
 fn map_if_safe_refuses_what_can_change() {
+    let _serial = common::serial();
     // An unsealed memfd, and each partial sealing.
     let memfd = memfd_with(&[1; 64]);
     let err = MmapOptions::new().map_if_safe(&memfd).unwrap_err();
@@ -407,6 +419,7 @@ fn map_if_safe_refuses_what_can_change() {
 /// the kernel's Documentation/filesystems/fsverity.rst.)
 #[test]
 fn fs_verity_file_where_the_file_system_has_it() {
+    let _serial = common::serial();
     /// `FS_IOC_ENABLE_VERITY`: `_IOW('f', 133, struct fsverity_enable_arg)`.
     const FS_IOC_ENABLE_VERITY: u32 = 0x4080_6685;
     let (named, bytes) = common::pattern_file(10_000);
@@ -459,6 +472,7 @@ fn fs_verity_file_where_the_file_system_has_it() {
 /// where nothing else maps meanwhile.
 #[test]
 fn map_if_safe_refusals_make_no_mapping() {
+    let _serial = common::serial();
     let _lock = common::exclusive();
     let unsealed = memfd_with(&[1; 64]);
     let sealed = sealed_with(&[2; 64]);
@@ -492,6 +506,7 @@ fn map_if_safe_refusals_make_no_mapping() {
 /// `test_share_fork`, with the seals checked from the other side.)
 #[test]
 fn sealed_memfd_mapped_in_a_child() {
+    let _serial = common::serial();
     let _lock = common::exclusive();
     let bytes = common::pattern_bytes(2 * rawmap::page_size() + 7);
     let memfd = sealed_with(&bytes);
@@ -531,6 +546,7 @@ fn sealed_memfd_mapped_in_a_child() {
 
 #[test]
 fn memfd_converts_to_and_from_owned_fd() {
+    let _serial = common::serial();
     let memfd = memfd_with(b"owned");
     let raw = memfd.as_raw_fd();
     assert_eq!(memfd.as_fd().as_raw_fd(), raw);
@@ -554,6 +570,7 @@ fn memfd_converts_to_and_from_owned_fd() {
 /// descriptors meanwhile.
 #[test]
 fn memfd_is_closed_on_drop() {
+    let _serial = common::serial();
     check_in_child(|| {
         let before = common::proc::fd_count();
         ensure!(before != u64::MAX, "read /proc/self/fd");
@@ -587,6 +604,7 @@ fn secret_memory_expected() -> bool {
 
 #[test]
 fn memfd_secret_answers_as_the_kernel() {
+    let _serial = common::serial();
     let ours = rawmap::memfd_secret(libc::O_CLOEXEC as u32);
     common::report(&format!(
         "memfd_secret in {} (secretmem enable: {:?}): {ours:?}",
@@ -616,6 +634,7 @@ fn memfd_secret_answers_as_the_kernel() {
 
 #[test]
 fn secret_mapping_is_usable_and_not_readable_from_outside() {
+    let _serial = common::serial();
     let _lock = common::exclusive();
     let len = 3 * rawmap::page_size();
     let result = MmapOptions::new().len(len).map_secret();
