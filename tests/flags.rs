@@ -7,6 +7,8 @@
 //! Where `libc` has no constant for a target, a comment says so and the
 //! value is compared with the one in the Linux UAPI headers instead.
 
+mod common;
+
 use rawmap::{Advice, MapFlags, MremapFlags, MsyncFlags, Prot, UncheckedAdvice};
 
 /// `libc` constants are `c_int`; rawmap's flag sets are `u32` bit sets of
@@ -163,35 +165,8 @@ fn unchecked_advice_matches_libc() {
 fn advice_values_are_distinct() {
     // No safe advice shares a number with an unchecked one: the split must
     // not let a destructive value through the safe type.
-    let safe = [
-        Advice::Normal,
-        Advice::Random,
-        Advice::Sequential,
-        Advice::WillNeed,
-        Advice::DontFork,
-        Advice::DoFork,
-        Advice::Mergeable,
-        Advice::Unmergeable,
-        Advice::HugePage,
-        Advice::NoHugePage,
-        Advice::DontDump,
-        Advice::DoDump,
-        Advice::WipeOnFork,
-        Advice::KeepOnFork,
-        Advice::Cold,
-        Advice::PageOut,
-        Advice::PopulateRead,
-        Advice::PopulateWrite,
-        Advice::Collapse,
-    ];
-    let unchecked = [
-        UncheckedAdvice::DontNeed,
-        UncheckedAdvice::DontNeedLocked,
-        UncheckedAdvice::Free,
-        UncheckedAdvice::Remove,
-        UncheckedAdvice::HwPoison,
-        UncheckedAdvice::SoftOffline,
-    ];
+    let safe = common::ADVICE;
+    let unchecked = common::UNCHECKED_ADVICE;
     let mut all: Vec<i32> = safe.iter().map(|a| *a as i32).collect();
     all.extend(unchecked.iter().map(|a| *a as i32));
     let n = all.len();

@@ -429,35 +429,8 @@ fn libc_knows(advice: i32) -> bool {
 fn is_supported_matches_the_kernel() {
     let _g = shared();
     use rawmap::{Advice, UncheckedAdvice};
-    let safe = [
-        Advice::Normal,
-        Advice::Random,
-        Advice::Sequential,
-        Advice::WillNeed,
-        Advice::DontFork,
-        Advice::DoFork,
-        Advice::Mergeable,
-        Advice::Unmergeable,
-        Advice::HugePage,
-        Advice::NoHugePage,
-        Advice::DontDump,
-        Advice::DoDump,
-        Advice::WipeOnFork,
-        Advice::KeepOnFork,
-        Advice::Cold,
-        Advice::PageOut,
-        Advice::PopulateRead,
-        Advice::PopulateWrite,
-        Advice::Collapse,
-    ];
-    let unchecked = [
-        UncheckedAdvice::DontNeed,
-        UncheckedAdvice::Free,
-        UncheckedAdvice::Remove,
-        UncheckedAdvice::DontNeedLocked,
-        UncheckedAdvice::HwPoison,
-        UncheckedAdvice::SoftOffline,
-    ];
+    let safe = common::ADVICE;
+    let unchecked = common::UNCHECKED_ADVICE;
     let map = MmapOptions::new().len(page_size()).map_anon().unwrap();
     for a in safe {
         let yes = a.is_supported();

@@ -250,3 +250,44 @@ pub fn proptest_config() -> proptest::test_runner::Config {
         ..proptest::test_runner::Config::default()
     }
 }
+
+/// Every safe advice value rawmap has.
+pub const ADVICE: [rawmap::Advice; 19] = {
+    use rawmap::Advice::*;
+    [
+        Normal,
+        Random,
+        Sequential,
+        WillNeed,
+        DontFork,
+        DoFork,
+        Mergeable,
+        Unmergeable,
+        HugePage,
+        NoHugePage,
+        DontDump,
+        DoDump,
+        WipeOnFork,
+        KeepOnFork,
+        Cold,
+        PageOut,
+        PopulateRead,
+        PopulateWrite,
+        Collapse,
+    ]
+};
+
+/// Every unchecked advice value rawmap has.
+pub const UNCHECKED_ADVICE: [rawmap::UncheckedAdvice; 8] = {
+    use rawmap::UncheckedAdvice::*;
+    [
+        DontNeed,
+        DontNeedLocked,
+        Free,
+        Remove,
+        HwPoison,
+        SoftOffline,
+        GuardInstall,
+        GuardRemove,
+    ]
+};
