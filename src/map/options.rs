@@ -78,7 +78,7 @@ fn file_len(fd: RawFd) -> Result<u64, MapFailure> {
         S_IFBLK => Ok(fd::blkgetsize64(fd)?),
         S_IFCHR if size == 0 => Err(MapFailure::LengthNeeded(SizeUnknown::CharDevice)),
         S_IFREG if size == 0 => {
-            if PSEUDO_FS_MAGICS.contains(&fd::fstatfs_type(fd)?) {
+            if is_pseudo_fs(fd::fstatfs_type(fd)?) {
                 Err(MapFailure::LengthNeeded(SizeUnknown::PseudoFile))
             } else {
                 Ok(0)
@@ -86,6 +86,21 @@ fn file_len(fd: RawFd) -> Result<u64, MapFailure> {
         }
         _ => Ok(size),
     }
+}
+
+/// Whether `magic` is one of [`PSEUDO_FS_MAGICS`]. A plain loop rather
+/// than `<[u32]>::contains`: core's iterator adapters bring unwinding
+/// metadata (a personality function, then `.eh_frame` for the whole
+/// program) into `panic = "abort"` programs without a libc.
+fn is_pseudo_fs(magic: u32) -> bool {
+    let mut i = 0;
+    while i < PSEUDO_FS_MAGICS.len() {
+        if PSEUDO_FS_MAGICS[i] == magic {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// Why a mapping was not made: the kernel's errno (or a check's), or a file

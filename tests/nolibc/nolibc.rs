@@ -2,7 +2,7 @@
 //! own `_start`) for x86_64 and aarch64 musl, runs it natively and under
 //! `qemu-aarch64` (4K, 16K and 64K pages), and checks its output, the file
 //! it leaves, its ELF headers (static: no `PT_INTERP`, no dynamic section)
-//! and its size (at most 4 KiB).
+//! and its size (at most 2,944 bytes on x86_64, 3,072 on aarch64).
 //!
 //! A package of its own (tests/nolibc/Cargo.toml), run on an x86_64 host
 //! with both musl targets and `qemu-aarch64` installed:
@@ -12,7 +12,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-
 const TARGETS: [&str; 2] = ["x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"];
 
 /// What the seed's program prints, and `examples/records.rs` too.
@@ -20,8 +19,16 @@ const EXPECTED: &str = "integer: 43, string: RECORD-43\n\
                         integer: 143, string: RECORD-143\n\
                         integer: 243, string: RECORD-243\n";
 
-/// The size CI allows.
-const MAX_SIZE: u64 = 4096;
+/// The size each build is held to: what the program weighs without an
+/// `.eh_frame` (a stray one, brought in by a core iterator adapter's
+/// personality function, adds about 900 bytes).
+fn size_limit(target: &str) -> u64 {
+    if target.starts_with("aarch64") {
+        3072
+    } else {
+        2944
+    }
+}
 
 /// The repository's root (this package lives in tests/nolibc).
 fn root() -> PathBuf {
@@ -157,8 +164,9 @@ fn check_target(target: &str) {
     let types = check_static_elf(&bin, target);
     eprintln!("{target}: {size} bytes, program header types {types:?}");
     assert!(
-        size <= MAX_SIZE,
-        "{target}: {size} bytes, more than {MAX_SIZE}"
+        size <= size_limit(target),
+        "{target}: {size} bytes, more than {}",
+        size_limit(target)
     );
 
     let pages: &[Option<&str>] = if target.starts_with("aarch64") {
