@@ -55,7 +55,7 @@ impl Mmap {
     ///
     /// ```
     /// // SAFETY: nothing gets mapped.
-    /// let err = unsafe { rawmap::Mmap::open("/proc/self/maps") }.unwrap_err();
+    /// let err = unsafe { rawmap::Mmap::open("/proc/self/status") }.unwrap_err();
     /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     /// assert!(err.to_string().contains("needs a length"));
     /// ```
