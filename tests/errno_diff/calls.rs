@@ -370,9 +370,12 @@ pub fn via_syscall(c: &Call, vec: &mut [u8; VEC_LEN]) -> Res {
             }
             Call::Mlockall { flags } => libc::syscall(libc::SYS_mlockall, flags as L),
             Call::Munlockall => libc::syscall(libc::SYS_munlockall),
-            Call::Mseal { addr, len } => {
-                libc::syscall(libc::SYS_mseal, addr as L, len as L, 0 as L)
-            }
+            Call::Mseal { addr, len } => libc::syscall(
+                syscalls::Sysno::mseal as libc::c_long,
+                addr as L,
+                len as L,
+                0 as L,
+            ),
             Call::ProcessMadvise {
                 pidfd,
                 iov,
