@@ -403,11 +403,17 @@ fn libc_answer(
             }
             Err(libc::EINVAL)
         }
-        // The kernel's answer to mlock with the same range.
+        // The kernel's answer to mlock with the same range; or, from a C
+        // library that does not fall back (the static glibc of Debian's
+        // riscv64 cross toolchain), the kernel's ENOSYS passed through, which
+        // is rawmap's answer too.
         "libc-mlock2-as-mlock" => {
             let Call::Mlock2 { addr, len, .. } = *c else {
                 unreachable!()
             };
+            if lib == Err(libc::ENOSYS) && raw == lib {
+                return lib;
+            }
             arena.reset();
             via_rawmap(&Call::Mlock { addr, len }, vec)
         }
