@@ -41,7 +41,7 @@ qemu32_skip=(
   --skip mremap_grow_without_maymove_into_a_free_page_stays_in_place
   --skip msync_unmapped_range_is_enomem
 )
-qemu32_doc_skip=(--skip sys::munlock)
+qemu32_doc_skip=(--skip raw::munlock)
 
 # Tests that start an example need it built (plain `cargo test` does that).
 run cargo build --target armv7-unknown-linux-gnueabihf --examples
