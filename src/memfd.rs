@@ -660,10 +660,10 @@ impl MmapOptions {
         };
         let mut opts = self.clone();
         opts.len(len);
-        // SAFETY: the file's mapped bytes cannot change and the file cannot
-        // shrink below them (sealed SHRINK | WRITE, or fs-verity, checked
-        // above after the seals were in place), and `raw` stays open and
-        // names that file while `fd` lives (`IoSafeFd`).
+        // The file is sealed SHRINK | WRITE or is fs-verity (checked above,
+        // after the seals were in place).
+        // SAFETY: so its mapped bytes cannot change nor the file shrink below
+        // them, and `raw` names that file while `fd` lives (`IoSafeFd`).
         unsafe { opts.map_copy_read_only(raw) }.map_err(MapIfSafeError::Map)
     }
 
