@@ -107,9 +107,10 @@ fn sealed_range_refuses_changes_with_eperm() {
         }
         ensure!(r.is_ok(), "mseal of a mapped range succeeds");
         let v = p.cast::<c_void>();
-        // SAFETY (each call below): the range is sealed, so the kernel
-        // refuses every change and none happens.
+        // Each call below: the range is sealed, so the kernel refuses every
+        // change and none happens.
         ensure!(
+            // SAFETY: as said above: sealed, so nothing is unmapped.
             unsafe { munmap(v, 4 * ps) } == Err(Errno::EPERM),
             "munmap EPERM"
         );
