@@ -4,8 +4,9 @@
 //! VMA of the asked length in `/proc/self/maps`), `populate_*`,
 //! `is_supported`, `Mmap::remap`, and huge pages with the rounded length.
 //!
-//! Tests that fork or read `/proc/self/maps` take [`exclusive`]; all others
-//! take [`shared`].
+//! Tests that fork, read `/proc/self/maps` or ask whether an address is still
+//! mapped take [`exclusive`] (another test could map the freed address in the
+//! meantime); all others take [`shared`].
 
 mod common;
 
@@ -127,7 +128,7 @@ fn raw_atomic_views_check_bounds_alignment_and_writability() {
 
 #[test]
 fn raw_conversions_keep_the_mapping_and_its_contents() {
-    let _g = shared();
+    let _g = exclusive();
     let mut map = MmapOptions::new().len(3 * page_size()).map_anon().unwrap();
     map[0] = 1;
     map[2 * page_size()] = 2;
@@ -467,7 +468,7 @@ fn is_supported_matches_the_kernel() {
 
 #[test]
 fn read_only_mappings_remap() {
-    let _g = shared();
+    let _g = exclusive();
     let page = page_size();
     let file = file_with(&seeded_pattern(4 * page, 9));
     // SAFETY: the temporary file is private to this test; it is 4 pages
@@ -735,7 +736,7 @@ fn guard_pages_refuse_what_they_cannot_do() {
 // test_seal_mprotect): a sealed mapping refuses munmap and mprotect.
 #[test]
 fn seal_consumes_the_owner_or_gives_it_back() {
-    let _g = shared();
+    let _g = exclusive();
     let page = page_size();
     let sealing = cfg!(target_pointer_width = "64") && kernel_has(6, 10);
     let mut map = MmapOptions::new()
