@@ -625,11 +625,14 @@ pub unsafe fn process_madvise(
 /// it the kernel answers `ENOSPC` (no key free), or `ENOSYS` where it is
 /// built without protection keys (aarch64 before 6.12, as Debian's 6.1
 /// `arm64` kernel is; riscv64; QEMU 7.2's user mode); `flags` must be 0.
+/// On an x86 CPU without PKU the first call of a process answers `EINVAL`
+/// and every later one `ENOSPC`: the kernel hands out key 0, fails to give
+/// it the rights, and cannot take key 0 back.
 ///
 /// # Errors
 ///
-/// `EINVAL` (`flags` not 0, unknown rights), `ENOSPC` (no key free, or no
-/// hardware keys), `ENOSYS`.
+/// `EINVAL` (`flags` not 0, unknown rights; the first call without x86
+/// PKU), `ENOSPC` (no key free, or no hardware keys), `ENOSYS`.
 ///
 /// See [pkey_alloc(2)](https://man7.org/linux/man-pages/man2/pkey_alloc.2.html).
 ///
