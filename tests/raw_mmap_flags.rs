@@ -219,6 +219,89 @@ fn fixed_noreplace_leaves_no_mapping_behind() {
     });
 }
 
+// Ported from tools/testing/selftests/mm/map_fixed_noreplace.c: with the
+// middle three of five free pages mapped ("-+++-"), every FIXED_NOREPLACE
+// request that touches them is EEXIST (the same range, one that holds it,
+// one overlapping its start or its end, one inside it) and leaves them as
+// they were, while the free pages right before and after map exactly there.
+// In a single-threaded child, so that the two holes stay free.
+#[test]
+fn fixed_noreplace_around_a_mapping_as_the_kernel_selftest() {
+    let _g = serial();
+    let page = page_size();
+    // QEMU reads the flag as a hint, and with pages larger than the host's
+    // its hints fail erratically (DESIGN.md): a request into a free range
+    // then comes back EEXIST from rawmap instead of landing. Never anything
+    // else, and never a mapping elsewhere.
+    let larger = qemu_with_larger_pages();
+    check_in_child(|| {
+        // Five free pages: mapped by the kernel's choice, then unmapped.
+        // SAFETY: a new reservation replaces nothing; it is unmapped again
+        // before anything uses it.
+        let Ok(base) = (unsafe { mmap(ptr::null_mut(), 5 * page, Prot::NONE, ANON, -1, 0) }) else {
+            return Err("reserve");
+        };
+        let base: *mut u8 = base.cast();
+        // SAFETY: the range mapped just above.
+        ensure!(unsafe { munmap(base.cast(), 5 * page) }.is_ok(), "munmap");
+        let at = |i: usize| base.wrapping_add(i * page).cast::<c_void>();
+        // SAFETY: the five pages are free (one thread: nothing else maps);
+        // FIXED_NOREPLACE replaces nothing.
+        let try_map = |i: usize, n: usize| unsafe {
+            mmap(at(i), n * page, RW, ANON | MapFlags::FIXED_NOREPLACE, -1, 0)
+        };
+
+        // "-+++-": pages 1..4. Where QEMU refuses, FIXED builds the same
+        // layout (the range is free and this child's).
+        match try_map(1, 3) {
+            Ok(p) => ensure!(p == at(1), "the middle lands there"),
+            Err(Errno::EEXIST) if larger => {
+                // SAFETY: as above; FIXED replaces only free pages.
+                let r = unsafe { mmap(at(1), 3 * page, RW, ANON | MapFlags::FIXED, -1, 0) };
+                ensure!(r == Ok(at(1)), "FIXED builds the layout");
+            }
+            Err(_) => return Err("FIXED_NOREPLACE into free pages"),
+        }
+        // SAFETY: pages 1..4 are mapped read-write.
+        unsafe { base.add(2 * page).write(0x5a) };
+
+        for (i, n, what) in [
+            (1, 3, "not EEXIST: the same range"),
+            (0, 5, "not EEXIST: a range holding it"),
+            (0, 2, "not EEXIST: a range over its start"),
+            (3, 2, "not EEXIST: a range over its end"),
+            (2, 1, "not EEXIST: a page inside it"),
+        ] {
+            if try_map(i, n) != Err(Errno::EEXIST) {
+                return Err(what);
+            }
+            // SAFETY: page 2 is still this child's, unchanged.
+            ensure!(unsafe { base.add(2 * page).read() } == 0x5a, "kept");
+        }
+        ensure!(
+            common::proc::maps_range_of(at(1) as usize) == Some((at(1) as usize, at(4) as usize)),
+            "the middle mapping is as it was"
+        );
+
+        // The free pages right before and after it: exactly there.
+        for i in [0, 4] {
+            match try_map(i, 1) {
+                Ok(p) => {
+                    ensure!(p == at(i), "an adjacent free page lands there");
+                    // SAFETY: a fresh anonymous page: zeros, writable.
+                    unsafe {
+                        ensure!(p.cast::<u8>().read() == 0, "zeroed");
+                        p.cast::<u8>().write(1);
+                    }
+                }
+                Err(Errno::EEXIST) if larger => {}
+                Err(_) => return Err("FIXED_NOREPLACE next to a mapping"),
+            }
+        }
+        Ok(())
+    });
+}
+
 /// `SHARED_VALIDATE`: a kernel maps it as `SHARED` when every flag is known
 /// and honoured, and refuses anything else with `EOPNOTSUPP`; plain `SHARED`
 /// ignores what it does not know.

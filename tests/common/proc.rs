@@ -259,3 +259,30 @@ pub fn fd_count() -> u64 {
     super::fork::close(dir);
     count - 1
 }
+
+/// The `/proc/self/maps` entry that holds `addr`, as `(start, end)`, read
+/// without allocating (for a forked child); `None` if no entry holds it or
+/// the file cannot be read.
+pub fn maps_range_of(addr: usize) -> Option<(usize, usize)> {
+    let mut found = None;
+    let (mut field, mut start, mut end) = (0u8, 0usize, 0usize);
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as usize);
+    let ok = read_chunks(c"/proc/self/maps", |b| {
+        for &c in b {
+            match (field, c) {
+                (_, b'\n') => (field, start, end) = (0, 0, 0),
+                (0, b'-') => field = 1,
+                (1, b' ') => {
+                    field = 2;
+                    if (start..end).contains(&addr) {
+                        found = Some((start, end));
+                    }
+                }
+                (0, _) => start = start << 4 | hex(c).unwrap_or(0),
+                (1, _) => end = end << 4 | hex(c).unwrap_or(0),
+                _ => {}
+            }
+        }
+    });
+    if ok { found } else { None }
+}
