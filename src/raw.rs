@@ -499,7 +499,9 @@ pub fn munlockall() -> Result<(), Errno> {
 /// of the range is not mapped; `EPERM` from some kernels for a range that
 /// includes a special mapping (`[vsyscall]`). `ENOSYS` on kernels before
 /// 6.10, on every 32-bit kernel (the call exists only for 64-bit ones) and
-/// under QEMU 7.2's user mode.
+/// under QEMU 7.2's user mode. A 32-bit program on a 64-bit kernel (i686 on
+/// x86_64, armv7 on aarch64) has the call; its range cannot wrap there (the
+/// kernel adds in 64 bits), so a `len` that would wrap is `ENOMEM`.
 ///
 /// See [mseal(2)](https://man7.org/linux/man-pages/man2/mseal.2.html).
 ///

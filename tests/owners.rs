@@ -738,7 +738,7 @@ fn guard_pages_refuse_what_they_cannot_do() {
 fn seal_consumes_the_owner_or_gives_it_back() {
     let _g = exclusive();
     let page = page_size();
-    let sealing = cfg!(target_pointer_width = "64") && kernel_has(6, 10);
+    let sealing = common::kernel_is_64bit() && kernel_has(6, 10);
     let mut map = MmapOptions::new()
         .len(2 * page)
         .guard_pages(1)

@@ -49,7 +49,8 @@ flag_set! {
     /// as `SHARED` and `PRIVATE`).
     /// Kernels before 6.11 know no such type and answer `EINVAL`, as does
     /// QEMU 7.2's user mode; 32-bit kernels since 6.11 answer the kernel's
-    /// internal `ENOTSUPP` (524). A file mapping, `LOCKED`, `HUGETLB` or
+    /// internal `ENOTSUPP` (524), while a 32-bit program on a 64-bit kernel
+    /// gets droppable memory. A file mapping, `LOCKED`, `HUGETLB` or
     /// `GROWSDOWN` with it is `EINVAL`. See
     /// [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
     ///

@@ -101,6 +101,33 @@ pub fn kernel_version() -> (u32, u32) {
     (parts.next().unwrap(), parts.next().unwrap())
 }
 
+/// Whether the running kernel is a 64-bit one. A 32-bit program can run on
+/// one (i686 on x86_64, armv7 on aarch64), and then has the calls that only
+/// 64-bit kernels have (`mseal`, `MAP_DROPPABLE`). Read from `uname`'s
+/// machine, which such a kernel reports as `x86_64` (`aarch64` or `armv8l`
+/// for an AArch32 program); under QEMU's user mode it is the host's.
+pub fn kernel_is_64bit() -> bool {
+    if cfg!(target_pointer_width = "64") {
+        return true;
+    }
+    // SAFETY: `uname` fills the zeroed struct it is given.
+    let machine = unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        assert_eq!(libc::uname(&mut u), 0, "uname");
+        std::ffi::CStr::from_ptr(u.machine.as_ptr()).to_owned()
+    };
+    let machine = machine.to_string_lossy();
+    [
+        "x86_64",
+        "aarch64",
+        "aarch64_be",
+        "armv8l",
+        "armv8b",
+        "riscv64",
+    ]
+    .contains(&&*machine)
+}
+
 /// The page size the C library's `sysconf` gives (from `AT_PAGESZ`, which
 /// the kernel or QEMU sets): an oracle independent of rawmap's lookup chain.
 pub fn sysconf_page_size() -> usize {
