@@ -19,14 +19,15 @@ mod common;
 use std::os::fd::AsRawFd;
 use std::ptr;
 
+use common::fork::{check_in_child, ensure, in_child};
 use common::mem::{
-    RW, SUB_PAGE, anon, bytes, mincore_vec, never_mapped, qemu_with_larger_pages, unmap,
+    ANON, RW, SUB_PAGE, anon, bytes, mincore_vec, never_mapped, qemu_with_larger_pages, unmap,
 };
 use common::proc::{host_page_size, status_kb};
 use common::{file_with, pattern, pattern_bytes, pattern_file, serial, under_qemu_user};
 use rawmap::{
-    Advice, Errno, MapFlags, MmapOptions, UncheckedAdvice, madvise, mincore, mlock, mmap, munlock,
-    munmap, page_size,
+    Advice, Errno, MapFlags, MmapOptions, Prot, UncheckedAdvice, madvise, mincore, mlock, mmap,
+    munlock, munmap, page_size,
 };
 
 #[test]
@@ -320,4 +321,164 @@ fn mincore_errors() {
     let r = unsafe { mincore(p.cast(), page_size(), never_mapped().cast()) };
     assert_eq!(r, Err(Errno::EFAULT));
     unmap(p, 2 * page_size());
+}
+
+/// Whether every byte `mincore` wrote says "resident" (`Some(true)`), every
+/// one says "not resident" (`Some(false)`), or they differ (`None`).
+fn all_resident(vec: &[u8]) -> Option<bool> {
+    let first = vec.first()? & 1 == 1;
+    vec.iter().all(|&b| (b & 1 == 1) == first).then_some(first)
+}
+
+// Ported from LTP's mincore01.c: the errors. An address that is not
+// page-aligned is EINVAL; a range that runs past the end of the mapping into
+// a hole, or past the end of the address space, is ENOMEM; a vector the
+// kernel cannot write to is EFAULT, and nothing is written.
+#[test]
+fn mincore_errors_as_ltp_mincore01() {
+    let _g = serial();
+    let page = page_size();
+    check_in_child(|| {
+        // SAFETY: a new mapping whose last page is unmapped again (one
+        // thread: nothing else maps into the hole).
+        let Ok(p) = (unsafe { mmap(ptr::null_mut(), 3 * page, RW, ANON, -1, 0) }) else {
+            return Err("mmap");
+        };
+        let p: *mut u8 = p.cast();
+        // SAFETY: the last page of the mapping made above.
+        ensure!(
+            unsafe { munmap(p.wrapping_add(2 * page).cast(), page) }.is_ok(),
+            "munmap"
+        );
+        let mut vec = [0u8; 64];
+        let v = vec.as_mut_ptr();
+        // SAFETY: `vec` has room for far more bytes than any range here has
+        // pages (at the host's page size too); the calls write only there.
+        unsafe {
+            ensure!(
+                mincore(p.add(1).cast(), page, v) == Err(Errno::EINVAL),
+                "unaligned"
+            );
+            ensure!(
+                mincore(p.cast(), 3 * page, v) == Err(Errno::ENOMEM),
+                "into the hole"
+            );
+            ensure!(mincore(p.cast(), 2 * page, v).is_ok(), "the mapping itself");
+            ensure!(
+                mincore(p.cast(), usize::MAX - page, v) == Err(Errno::ENOMEM),
+                "past the address space"
+            );
+        }
+        // A read-only vector: EFAULT, and its bytes stay as they are.
+        // SAFETY: a new mapping, made read-only before the call.
+        let Ok(ro) = (unsafe { mmap(ptr::null_mut(), page, Prot::READ, ANON, -1, 0) }) else {
+            return Err("mmap");
+        };
+        // SAFETY: the kernel checks the vector and fails; `ro` is readable.
+        unsafe {
+            ensure!(
+                mincore(p.cast(), page, ro.cast()) == Err(Errno::EFAULT),
+                "read-only vector"
+            );
+            ensure!(ro.cast::<u8>().read() == 0, "nothing written");
+        }
+        Ok(())
+    });
+}
+
+// Ported from LTP's mincore02.c: the pages of a file mapping that `mlock`
+// locked are all resident.
+#[test]
+fn mincore_sees_locked_file_pages_resident() {
+    let _g = serial();
+    let page = page_size();
+    let len = 4 * page;
+    let file = file_with(&pattern_bytes(len));
+    // SAFETY: a new shared read-only mapping of this test's file.
+    let p: *mut u8 = unsafe {
+        mmap(
+            ptr::null_mut(),
+            len,
+            Prot::READ,
+            MapFlags::SHARED,
+            file.as_raw_fd(),
+            0,
+        )
+    }
+    .unwrap()
+    .cast();
+    // SAFETY: the mapping is this test's; locking changes nothing in it.
+    unsafe { mlock(p.cast(), len) }.unwrap();
+    let (vec, written) = mincore_vec(p, len).unwrap();
+    assert_eq!(written, len / host_page_size().min(page));
+    assert_eq!(all_resident(&vec[..written]), Some(true), "{vec:?}");
+    // SAFETY: as above.
+    unsafe { munlock(p.cast(), len) }.unwrap();
+    unmap(p, len);
+}
+
+// Ported from LTP's mincore03.c: an untouched private anonymous mapping has
+// no page resident; once written, every page is; MADV_DONTNEED drops them
+// all again.
+#[test]
+fn mincore_follows_anonymous_pages_in_and_out() {
+    let _g = serial();
+    let page = page_size();
+    let len = 4 * page;
+    let p = anon(len);
+    let resident = || {
+        let (vec, written) = mincore_vec(p, len).unwrap();
+        assert_eq!(written, len / host_page_size().min(page));
+        all_resident(&vec[..written])
+    };
+    assert_eq!(resident(), Some(false), "untouched");
+    // SAFETY: `p` is this test's, writable.
+    unsafe { p.write_bytes(1, len) };
+    assert_eq!(resident(), Some(true), "written");
+    // SAFETY: no reference relies on the contents.
+    unsafe { madvise(p.cast(), len, UncheckedAdvice::DontNeed) }.unwrap();
+    assert_eq!(resident(), Some(false), "dropped");
+    unmap(p, len);
+}
+
+// Ported from LTP's mincore04.c: a file's pages are shared between
+// processes. A child writes every page of its own mapping of a new, sparse
+// file; the parent's mapping of it, never touched, then shows them all
+// resident, where before it showed none.
+#[test]
+fn mincore_sees_pages_another_process_brought_in() {
+    let _g = serial();
+    let page = page_size();
+    let len = 4 * page;
+    let file = file_with(&[]);
+    file.set_len(len as u64).unwrap();
+    let fd = file.as_raw_fd();
+    let map = || {
+        // SAFETY: a new shared mapping of this test's file, as long as it.
+        unsafe { mmap(ptr::null_mut(), len, RW, MapFlags::SHARED, fd, 0) }.map(|p| p.cast::<u8>())
+    };
+    let p = map().unwrap();
+    let resident = || {
+        let (vec, written) = mincore_vec(p, len).unwrap();
+        assert_eq!(written, len / host_page_size().min(page));
+        all_resident(&vec[..written])
+    };
+    assert_eq!(
+        resident(),
+        Some(false),
+        "a sparse file has no page in memory"
+    );
+    let code = in_child(|| match map() {
+        Ok(q) => {
+            // SAFETY: the child's own mapping of the file, writable.
+            unsafe { q.write_bytes(0x42, len) };
+            0
+        }
+        Err(_) => 1,
+    });
+    assert_eq!(code, 0);
+    assert_eq!(resident(), Some(true), "the child's pages, seen here");
+    // SAFETY: the mapping is this test's; the child's bytes show through.
+    assert!(unsafe { bytes(p, len) }.iter().all(|&b| b == 0x42));
+    unmap(p, len);
 }

@@ -39,6 +39,12 @@ qemu32_skip=(
   --skip mprotect_errors
   --skip mremap_errors
   --skip mremap_grow_without_maymove_into_a_free_page_stays_in_place
+  --skip mremap_expand_merges_with_the_next_mapping
+  --skip mremap_expand_of_an_inner_page_merges
+  # MREMAP_DONTUNMAP goes to the host kernel as it is, which places the
+  # moved pages outside the guest's 4 GiB: the guest gets an address it
+  # cannot use, and dies with SIGSEGV on the first touch.
+  --skip mremap_dontunmap_moves_the_pages_and_keeps_the_range
   --skip msync_unmapped_range_is_enomem
   # A Reservation's PROT_NONE range: for a 32-bit guest, QEMU's emulated
   # /proc/self/maps does not show it as a kernel's does.
