@@ -33,6 +33,7 @@ use syscalls::Errno;
 /// assert_eq!(strerror(Errno::new(4000)), None);
 /// ```
 #[doc(alias = "strerror_r")]
+#[inline]
 pub fn strerror(errno: Errno) -> Option<&'static str> {
     Some(match errno.into_raw() {
         1 => "Operation not permitted",                            // EPERM
@@ -199,6 +200,7 @@ impl From<Errno> for ErrnoDisplay {
 }
 
 impl fmt::Display for ErrnoDisplay {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.0.name(), strerror(self.0)) {
             (Some(name), Some(text)) => write!(f, "{name}: {text}"),

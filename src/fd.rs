@@ -73,6 +73,7 @@ impl OwnedRawFd {
 
     /// `pwrite64` until all of `buf` is written, retrying after `EINTR`; a
     /// write of 0 bytes is `EIO`.
+    #[inline]
     pub(crate) fn write_all_at(&self, mut buf: &[u8], mut offset: u64) -> Result<(), Errno> {
         while !buf.is_empty() {
             match fd::pwrite(self.0, buf, offset) {
@@ -92,6 +93,7 @@ impl OwnedRawFd {
 
     /// `pread64` until `buf` is full, retrying after `EINTR`; the end of the
     /// file first is `EIO`.
+    #[inline]
     pub(crate) fn read_exact_at(&self, mut buf: &mut [u8], mut offset: u64) -> Result<(), Errno> {
         while !buf.is_empty() {
             match fd::pread(self.0, buf, offset) {
@@ -111,6 +113,7 @@ impl OwnedRawFd {
 }
 
 impl Drop for OwnedRawFd {
+    #[inline]
     fn drop(&mut self) {
         // An error of close (EINTR, EIO) cannot be reported from drop; the
         // descriptor is released either way on Linux.
@@ -120,6 +123,7 @@ impl Drop for OwnedRawFd {
 }
 
 impl core::fmt::Debug for OwnedRawFd {
+    #[inline]
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_tuple("fd").field(&self.0).finish()
     }
@@ -196,6 +200,7 @@ impl File {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "openat")]
+    #[inline]
     pub fn open(path: &CStr) -> Result<File, Errno> {
         Self::open_flags(path, O_RDONLY, 0)
     }
@@ -219,6 +224,7 @@ impl File {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "openat")]
+    #[inline]
     pub fn open_rw(path: &CStr) -> Result<File, Errno> {
         Self::open_flags(path, O_RDWR, 0)
     }
@@ -244,10 +250,12 @@ impl File {
     /// ```
     #[doc(alias = "openat")]
     #[doc(alias = "creat")]
+    #[inline]
     pub fn create(path: &CStr) -> Result<File, Errno> {
         Self::open_flags(path, O_RDWR | O_CREAT | O_TRUNC, 0o666)
     }
 
+    #[inline]
     fn open_flags(path: &CStr, access: core::ffi::c_int, mode: u32) -> Result<File, Errno> {
         let flags = access | O_CLOEXEC | crate::arch::O_LARGEFILE;
         let raw = fd::openat_mode(AT_FDCWD, path, flags, mode)?;
@@ -277,6 +285,7 @@ impl File {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "ftruncate")]
+    #[inline]
     pub fn set_len(&self, len: u64) -> Result<(), Errno> {
         self.fd.set_len(len)
     }
@@ -297,6 +306,7 @@ impl File {
     /// ```
     #[doc(alias = "statx")]
     #[allow(clippy::len_without_is_empty)] // the size can change; a cached "is empty" would mislead
+    #[inline]
     pub fn len(&self) -> Result<u64, Errno> {
         self.fd.len()
     }
@@ -320,6 +330,7 @@ impl File {
     /// ```
     #[doc(alias = "pread")]
     #[doc(alias = "pread64")]
+    #[inline]
     pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize, Errno> {
         self.fd.read_at(buf, offset)
     }
@@ -344,6 +355,7 @@ impl File {
     /// ```
     #[doc(alias = "pwrite")]
     #[doc(alias = "pwrite64")]
+    #[inline]
     pub fn write_at(&self, buf: &[u8], offset: u64) -> Result<usize, Errno> {
         self.fd.write_at(buf, offset)
     }
@@ -364,6 +376,7 @@ impl File {
     /// assert_eq!(file.len()?, 10_000);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn write_all_at(&self, buf: &[u8], offset: u64) -> Result<(), Errno> {
         self.fd.write_all_at(buf, offset)
     }
@@ -383,6 +396,7 @@ impl File {
     /// assert_eq!(&head, b"Name:");
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<(), Errno> {
         self.fd.read_exact_at(buf, offset)
     }

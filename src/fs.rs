@@ -69,6 +69,7 @@ impl Mmap {
     /// assert_eq!(&map[..], b"on disk");
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub unsafe fn open(path: impl AsRef<Path>) -> io::Result<Mmap> {
         let path = path.as_ref();
         let file = OpenOptions::new()
@@ -112,6 +113,7 @@ impl MmapMut {
     /// assert_eq!(std::fs::read(file.path())?, b"new");
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub unsafe fn open(path: impl AsRef<Path>) -> io::Result<MmapMut> {
         let path = path.as_ref();
         let file = OpenOptions::new()
@@ -180,6 +182,7 @@ impl MmapMut {
     /// assert_eq!(std::fs::read(&path)?, b"precious");
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub unsafe fn create(path: impl AsRef<Path>, len: u64) -> io::Result<MmapMut> {
         // A mapping holds at most isize::MAX bytes (and a file offset is an
         // i64): anything longer cannot be mapped, so nothing is touched.
@@ -243,6 +246,7 @@ impl MmapMut {
 /// `path` could not make: the errno as `raw_os_error()` (with its
 /// `kind()`), or for a file whose size is no length an `InvalidInput` error
 /// that says so.
+#[inline]
 fn map_error(operation: &str, path: &Path, why: MapFailure) -> io::Error {
     match why {
         MapFailure::Errno(errno) => errno.into(),

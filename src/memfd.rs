@@ -130,6 +130,7 @@ impl Memfd {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "memfd_create")]
+    #[inline]
     pub fn create(name: &CStr, flags: MemfdFlags) -> Result<Memfd, Errno> {
         let raw = fd::memfd_create(name, flags.bits())?;
         // SAFETY: the kernel just created `raw` for this process; nothing
@@ -157,6 +158,7 @@ impl Memfd {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "ftruncate")]
+    #[inline]
     pub fn set_len(&self, len: u64) -> Result<(), Errno> {
         self.fd.set_len(len)
     }
@@ -176,6 +178,7 @@ impl Memfd {
     /// ```
     #[doc(alias = "statx")]
     #[allow(clippy::len_without_is_empty)] // the size can change; a cached "is empty" would mislead
+    #[inline]
     pub fn len(&self) -> Result<u64, Errno> {
         self.fd.len()
     }
@@ -198,6 +201,7 @@ impl Memfd {
     /// ```
     #[doc(alias = "pread")]
     #[doc(alias = "pread64")]
+    #[inline]
     pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize, Errno> {
         self.fd.read_at(buf, offset)
     }
@@ -219,6 +223,7 @@ impl Memfd {
     /// ```
     #[doc(alias = "pwrite")]
     #[doc(alias = "pwrite64")]
+    #[inline]
     pub fn write_at(&self, buf: &[u8], offset: u64) -> Result<usize, Errno> {
         self.fd.write_at(buf, offset)
     }
@@ -237,6 +242,7 @@ impl Memfd {
     /// assert_eq!(memfd.len()?, 100_000);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn write_all_at(&self, buf: &[u8], offset: u64) -> Result<(), Errno> {
         self.fd.write_all_at(buf, offset)
     }
@@ -258,6 +264,7 @@ impl Memfd {
     /// assert_eq!(memfd.read_exact_at(&mut [0; 5], 0), Err(rawmap::Errno::EIO));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<(), Errno> {
         self.fd.read_exact_at(buf, offset)
     }
@@ -284,6 +291,7 @@ impl Memfd {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "F_ADD_SEALS")]
+    #[inline]
     pub fn add_seals(&self, seals: Seals) -> Result<(), Errno> {
         fd::add_seals(self.fd.raw(), seals.bits())
     }
@@ -304,6 +312,7 @@ impl Memfd {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "F_GET_SEALS")]
+    #[inline]
     pub fn seals(&self) -> Result<Seals, Errno> {
         fd::get_seals(self.fd.raw()).map(Seals::from_bits_retain)
     }
@@ -426,6 +435,7 @@ mod std_impls {
     impl TryFrom<OwnedFd> for Memfd {
         type Error = std::io::Error;
 
+        #[inline]
         fn try_from(owned: OwnedFd) -> Result<Memfd, std::io::Error> {
             fd::get_seals(owned.as_raw_fd())?;
             Ok(Memfd {
@@ -495,6 +505,7 @@ impl MapIfSafeError {
     /// assert_eq!(MapIfSafeError::NotImmutable.errno(), Errno::EPERM);
     /// assert_eq!(MapIfSafeError::OutOfRange { size: 1 }.errno(), Errno::EINVAL);
     /// ```
+    #[inline]
     pub fn errno(self) -> Errno {
         match self {
             Self::Examine(e) | Self::Map(e) => e,
@@ -506,6 +517,7 @@ impl MapIfSafeError {
 }
 
 impl fmt::Display for MapIfSafeError {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::Examine(e) => write!(f, "cannot examine the file descriptor: {e}"),
@@ -550,6 +562,7 @@ fn seal_names(seals: Seals, buf: &mut [u8; 64]) -> &str {
 }
 
 impl From<MapIfSafeError> for Errno {
+    #[inline]
     fn from(e: MapIfSafeError) -> Errno {
         e.errno()
     }
@@ -560,6 +573,7 @@ impl core::error::Error for MapIfSafeError {}
 #[cfg(feature = "std")]
 impl From<MapIfSafeError> for std::io::Error {
     /// An `io::Error` of the errno's kind that displays the reason.
+    #[inline]
     fn from(e: MapIfSafeError) -> std::io::Error {
         std::io::Error::new(std::io::Error::from(e.errno()).kind(), e)
     }
@@ -618,6 +632,7 @@ impl MmapOptions {
     /// assert_eq!(too_far.unwrap_err(), MapIfSafeError::OutOfRange { size: 9 });
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn map_if_safe(&self, fd: impl IoSafeFd) -> Result<Mmap, MapIfSafeError> {
         let raw = fd.map_fd();
         if raw < 0 {
@@ -698,6 +713,7 @@ impl MmapOptions {
     /// }
     /// ```
     #[doc(alias = "memfd_secret")]
+    #[inline]
     pub fn map_secret(&self) -> Result<MmapMut, Errno> {
         let (_, len) = self.requested_range();
         let len = len.unwrap_or(0);

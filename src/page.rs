@@ -98,6 +98,7 @@ fn find_page_size() -> usize {
 
 /// `AT_PAGESZ` from a buffer of aux vector words, if it is there and a power
 /// of two.
+#[inline]
 fn auxv_page_size(words: &[usize]) -> Option<usize> {
     // A plain loop, for the same reason as in `find_page_size`.
     let mut rest = words;
@@ -113,6 +114,7 @@ fn auxv_page_size(words: &[usize]) -> Option<usize> {
 }
 
 /// Link 2: `prctl(PR_GET_AUXV, buf, size)` (Linux 6.4+).
+#[inline]
 pub(crate) fn from_prctl() -> Option<usize> {
     let mut words = [0usize; AUXV_WORDS];
     let full = prctl::get_auxv(&mut words).ok()?;
@@ -129,6 +131,7 @@ pub(crate) fn from_prctl() -> Option<usize> {
 }
 
 /// Link 3: `/proc/self/auxv`.
+#[inline]
 pub(crate) fn from_proc_auxv() -> Option<usize> {
     let mut words = [0usize; AUXV_WORDS];
     auxv_page_size(procfs::auxv(&mut words)?)
@@ -151,6 +154,7 @@ pub(crate) fn default_huge_page_size() -> Result<usize, Errno> {
 }
 
 /// `Hugepagesize:       2048 kB` -> 2 MiB.
+#[inline]
 fn parse_hugepagesize(meminfo: &[u8]) -> Option<usize> {
     const KEY: &[u8] = b"Hugepagesize:";
     let at = meminfo.windows(KEY.len()).position(|w| w == KEY)?;
@@ -174,6 +178,7 @@ fn parse_hugepagesize(meminfo: &[u8]) -> Option<usize> {
 /// Link 4: the smallest power of two `c >= 4096` that `msync(c, 0, 0)`
 /// accepts. With a zero length the kernel checks only the alignment of the
 /// address and returns 0 without looking at any mapping.
+#[inline]
 pub(crate) fn from_probe() -> usize {
     let mut size = SMALLEST_PAGE;
     while size != 0 {

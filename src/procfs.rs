@@ -14,6 +14,7 @@ use crate::sys::fd;
 /// Reads the start of the file at `path` into `buf`; returns the number of
 /// bytes read (less than `buf.len()` only at the end of the file or on a
 /// read error after the open).
+#[inline]
 pub(crate) fn read_file(path: &CStr, buf: &mut [u8]) -> Option<usize> {
     let fd = fd::openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC).ok()?;
     let mut filled = 0;
@@ -32,6 +33,7 @@ pub(crate) fn read_file(path: &CStr, buf: &mut [u8]) -> Option<usize> {
 }
 
 /// `/proc/self/auxv` into `words`: the aux vector's words that were read.
+#[inline]
 pub(crate) fn auxv(words: &mut [usize]) -> Option<&[usize]> {
     // SAFETY: the byte view covers exactly `words`, and any bytes written
     // into it form valid `usize` values.
@@ -47,6 +49,7 @@ pub(crate) fn auxv(words: &mut [usize]) -> Option<&[usize]> {
 }
 
 /// `/proc/meminfo` into `buf`: the bytes that were read.
+#[inline]
 pub(crate) fn meminfo(buf: &mut [u8]) -> Option<&[u8]> {
     let n = read_file(c"/proc/meminfo", buf)?;
     buf.get(..n)

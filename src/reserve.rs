@@ -98,6 +98,7 @@ unsafe impl Send for Reservation {}
 unsafe impl Sync for Reservation {}
 
 impl fmt::Debug for Reservation {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reservation")
             .field("ptr", &self.base)
@@ -127,6 +128,7 @@ impl Reservation {
     ///
     /// See [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
     #[doc(alias = "mmap")]
+    #[inline]
     pub fn new(len: usize) -> Result<Self, Errno> {
         if len == 0 {
             return Ok(Self {
@@ -241,6 +243,7 @@ impl Reservation {
     ///
     /// See [mprotect(2)](https://man7.org/linux/man-pages/man2/mprotect.2.html).
     #[doc(alias = "mprotect")]
+    #[inline]
     pub fn commit(&mut self, len: usize) -> Result<(), Errno> {
         if len > self.len {
             return Err(Errno::EINVAL);
@@ -283,6 +286,7 @@ impl Reservation {
     ///
     /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "madvise")]
+    #[inline]
     pub fn decommit(&mut self, len: usize) -> Result<(), Errno> {
         if len >= self.committed {
             return Ok(());
@@ -306,6 +310,7 @@ impl Reservation {
 }
 
 impl Drop for Reservation {
+    #[inline]
     fn drop(&mut self) {
         if self.len != 0 {
             // SAFETY: the whole reservation is ours and is being dropped, so

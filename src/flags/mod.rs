@@ -43,6 +43,7 @@ pub(crate) struct Named {
 /// Writes `Type(A | B | 0x40)`: each named value found in `bits`, in list
 /// order, then whatever bits no name claimed, in hex. An empty set prints the
 /// name of the list's zero value if it has one (`Prot(NONE)`), else `empty`.
+#[inline]
 pub(crate) fn debug_bits(
     f: &mut fmt::Formatter<'_>,
     ty: &str,
@@ -196,6 +197,7 @@ macro_rules! flag_set {
         }
 
         impl ::core::fmt::Debug for $name {
+            #[inline]
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 $crate::flags::debug_bits(f, stringify!($name), self.0, Self::NAMES)
             }

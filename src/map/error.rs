@@ -61,6 +61,7 @@ impl<M> MmapError<M> {
     /// assert_eq!(err.errno(), rawmap::Errno::EACCES);
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub fn errno(&self) -> Errno {
         self.errno
     }
@@ -74,6 +75,7 @@ impl<M> MmapError<M> {
     /// }
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn operation(&self) -> Operation {
         self.op
     }
@@ -87,12 +89,14 @@ impl<M> MmapError<M> {
     /// }
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn into_mmap(self) -> M {
         self.map
     }
 }
 
 impl<M> fmt::Debug for MmapError<M> {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MmapError")
             .field("operation", &self.op)
@@ -102,12 +106,14 @@ impl<M> fmt::Debug for MmapError<M> {
 }
 
 impl<M> fmt::Display for MmapError<M> {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} failed: {}", self.op, ErrnoDisplay(self.errno))
     }
 }
 
 impl<M> From<MmapError<M>> for Errno {
+    #[inline]
     fn from(e: MmapError<M>) -> Errno {
         e.errno
     }
@@ -115,6 +121,7 @@ impl<M> From<MmapError<M>> for Errno {
 
 #[cfg(feature = "std")]
 impl<M> From<MmapError<M>> for std::io::Error {
+    #[inline]
     fn from(e: MmapError<M>) -> std::io::Error {
         e.errno.into()
     }
@@ -157,6 +164,7 @@ impl Operation {
     /// ```
     /// assert_eq!(rawmap::Operation::MakeExec.method(), "make_exec");
     /// ```
+    #[inline]
     pub const fn method(self) -> &'static str {
         match self {
             Operation::MakeMut => "make_mut",
@@ -173,6 +181,7 @@ impl Operation {
     /// ```
     /// assert_eq!(rawmap::Operation::Remap.syscall(), "mremap");
     /// ```
+    #[inline]
     pub const fn syscall(self) -> &'static str {
         match self {
             Operation::MakeMut | Operation::MakeReadOnly | Operation::MakeExec => "mprotect",
@@ -184,6 +193,7 @@ impl Operation {
 }
 
 impl fmt::Display for Operation {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.method(), self.syscall())
     }

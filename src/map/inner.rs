@@ -198,6 +198,7 @@ impl Inner {
     }
 
     /// `Type { ptr, len }`, for the owners' `Debug`.
+    #[inline]
     pub(super) fn debug(&self, f: &mut fmt::Formatter<'_>, ty: &str) -> fmt::Result {
         f.debug_struct(ty)
             .field("ptr", &self.ptr)
@@ -292,6 +293,7 @@ impl Inner {
     ///
     /// The new protection must suit every reference the caller hands out
     /// afterwards (consuming the old owner guarantees no other is alive).
+    #[inline]
     pub(super) unsafe fn protect(self, prot: Prot) -> Result<Inner, (Inner, Errno)> {
         if self.map_len == 0 {
             return Ok(self);
@@ -311,6 +313,7 @@ impl Inner {
     ///
     /// For a file mapping, growing must not reach past the end of the file
     /// (touching such pages raises `SIGBUS`).
+    #[inline]
     pub(super) unsafe fn remap(&mut self, new_len: usize, may_move: bool) -> Result<(), Errno> {
         if new_len == 0 || self.map_len == 0 {
             return Err(Errno::EINVAL);
@@ -428,6 +431,7 @@ impl Inner {
     /// align - page` bytes, then unmaps the head below the first aligned
     /// address and the tail past the aligned `len` rounded to pages, which
     /// leaves exactly one mapping of the rounded length.
+    #[inline]
     pub(super) fn new_aligned(
         len: usize,
         prot: Prot,
@@ -479,6 +483,7 @@ impl Inner {
     /// of their own), verified to fault; elsewhere (older kernels, shared
     /// memory before 6.15, QEMU's user mode, which answers 0 to the advice
     /// and installs nothing) they are `PROT_NONE`.
+    #[inline]
     pub(super) fn new_guarded(
         len: usize,
         prot: Prot,
@@ -521,6 +526,7 @@ impl Inner {
     /// # Safety
     ///
     /// On success the caller never unmaps the mapping (it forgets `self`).
+    #[inline]
     pub(super) unsafe fn seal(&self) -> Result<(), Errno> {
         if self.len == 0 {
             return Err(Errno::EINVAL);
@@ -549,6 +555,7 @@ impl Inner {
 /// having faulted. Where the advice is refused, or answered 0 without
 /// effect (QEMU 7.2), it returns `false`; the kernel's write then landed in
 /// a page that is about to become `PROT_NONE`.
+#[inline]
 fn guard_markers_installed(base: *mut c_void, guard_len: usize, data: *mut u8) -> bool {
     // SAFETY: the range is the guard part of a mapping just made, which
     // nothing refers to; discarding its (zero) contents is harmless.

@@ -89,6 +89,7 @@ impl Mmap {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "madvise")]
+    #[inline]
     pub fn advise(&self, advice: Advice) -> Result<(), Errno> {
         self.advise_range(advice, 0, self.inner.len())
     }
@@ -109,6 +110,7 @@ impl Mmap {
     ///            Err(rawmap::Errno::EINVAL));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn advise_range(&self, advice: Advice, offset: usize, len: usize) -> Result<(), Errno> {
         // SAFETY: `Advice` never changes the contents of memory.
         unsafe { self.inner.madvise(offset, len, advice as c_int) }
@@ -138,6 +140,7 @@ impl Mmap {
     /// unsafe { map.unchecked_advise(rawmap::UncheckedAdvice::DontNeed)? };
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub unsafe fn unchecked_advise(&self, advice: UncheckedAdvice) -> Result<(), Errno> {
         // SAFETY: the caller accepts what the advice does.
         unsafe { self.unchecked_advise_range(advice, 0, self.inner.len()) }
@@ -163,6 +166,7 @@ impl Mmap {
     /// unsafe { map.unchecked_advise_range(rawmap::UncheckedAdvice::DontNeed, 0, 1)? };
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub unsafe fn unchecked_advise_range(
         &self,
         advice: UncheckedAdvice,
@@ -188,6 +192,7 @@ impl Mmap {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "mlock")]
+    #[inline]
     pub fn lock(&self) -> Result<(), Errno> {
         self.inner.mlock(0, self.inner.len())
     }
@@ -204,6 +209,7 @@ impl Mmap {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "munlock")]
+    #[inline]
     pub fn unlock(&self) -> Result<(), Errno> {
         self.inner.munlock(0, self.inner.len())
     }
@@ -224,6 +230,7 @@ impl Mmap {
     /// }
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn lock_range(&self, offset: usize, len: usize) -> Result<(), Errno> {
         self.inner.mlock(offset, len)
     }
@@ -241,6 +248,7 @@ impl Mmap {
     /// map.unlock_range(0, 100)?;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn unlock_range(&self, offset: usize, len: usize) -> Result<(), Errno> {
         self.inner.munlock(offset, len)
     }
@@ -259,6 +267,7 @@ impl Mmap {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "munmap")]
+    #[inline]
     pub fn unmap(self) -> Result<(), MmapError<Self>> {
         self.inner
             .unmap()
@@ -280,6 +289,7 @@ impl Mmap {
     /// assert_eq!(map.len(), 3);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn into_raw(self) -> (*mut u8, usize) {
         self.inner.into_raw()
     }
@@ -312,6 +322,7 @@ impl Mmap {
     /// assert_eq!(map[len - 1], 0);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub unsafe fn from_raw(ptr: *mut u8, len: usize) -> Self {
         // SAFETY: the caller's promise is `Inner::from_raw`'s.
         let inner = unsafe { Inner::from_raw(ptr, len) };
@@ -335,6 +346,7 @@ impl Mmap {
     /// map[0] = 1;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn make_mut(self) -> Result<MmapMut, MmapError<Self>> {
         // SAFETY: `self` is consumed, so no `&[u8]` into the mapping is alive
         // when it becomes writable.
@@ -356,6 +368,7 @@ impl Mmap {
     /// assert_eq!(code.len(), 3);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn make_exec(self) -> Result<Mmap, MmapError<Self>> {
         // SAFETY: the mapping stays readable; adding EXEC changes nothing
         // for `&[u8]` readers (running the code is unsafe on its own).
@@ -373,6 +386,7 @@ impl Mmap {
     /// assert_eq!(forever, &[0, 0, 0]);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn leak(self) -> &'static [u8] {
         let (ptr, len) = self.inner.into_raw();
         // SAFETY: the mapping is never unmapped, so the slice stays valid
@@ -406,6 +420,7 @@ impl Mmap {
     ///
     /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "MADV_POPULATE_READ")]
+    #[inline]
     pub fn populate_read(&self) -> Result<(), Errno> {
         self.advise(Advice::PopulateRead)
     }
@@ -436,6 +451,7 @@ impl Mmap {
     ///
     /// See [mremap(2)](https://man7.org/linux/man-pages/man2/mremap.2.html).
     #[doc(alias = "mremap")]
+    #[inline]
     pub unsafe fn remap(&mut self, new_len: usize, may_move: bool) -> Result<(), Errno> {
         // SAFETY: `&mut self` means no `&[u8]` into the mapping is alive; the
         // caller vouches for the file's length.
@@ -471,6 +487,7 @@ impl Mmap {
     ///
     /// See [mlock2(2)](https://man7.org/linux/man-pages/man2/mlock.2.html).
     #[doc(alias = "mlock2")]
+    #[inline]
     pub fn lock_on_fault(&self) -> Result<(), Errno> {
         self.inner.mlock2(0, self.inner.len(), MlockFlags::ONFAULT)
     }
@@ -502,6 +519,7 @@ impl Mmap {
     ///
     /// See [mseal(2)](https://man7.org/linux/man-pages/man2/mseal.2.html).
     #[doc(alias = "mseal")]
+    #[inline]
     pub fn seal(self) -> Result<&'static [u8], MmapError<Self>> {
         // SAFETY: on success `self` is given up below and never unmapped.
         match unsafe { self.inner.seal() } {

@@ -87,6 +87,7 @@ impl MmapMut {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "madvise")]
+    #[inline]
     pub fn advise(&self, advice: Advice) -> Result<(), Errno> {
         self.advise_range(advice, 0, self.inner.len())
     }
@@ -107,6 +108,7 @@ impl MmapMut {
     ///            Err(rawmap::Errno::EINVAL));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn advise_range(&self, advice: Advice, offset: usize, len: usize) -> Result<(), Errno> {
         // SAFETY: `Advice` never changes the contents of memory.
         unsafe { self.inner.madvise(offset, len, advice as c_int) }
@@ -135,6 +137,7 @@ impl MmapMut {
     /// unsafe { map.unchecked_advise(rawmap::UncheckedAdvice::DontNeed)? };
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub unsafe fn unchecked_advise(&self, advice: UncheckedAdvice) -> Result<(), Errno> {
         // SAFETY: the caller accepts what the advice does.
         unsafe { self.unchecked_advise_range(advice, 0, self.inner.len()) }
@@ -160,6 +163,7 @@ impl MmapMut {
     /// unsafe { map.unchecked_advise_range(rawmap::UncheckedAdvice::DontNeed, 0, 1)? };
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub unsafe fn unchecked_advise_range(
         &self,
         advice: UncheckedAdvice,
@@ -185,6 +189,7 @@ impl MmapMut {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "mlock")]
+    #[inline]
     pub fn lock(&self) -> Result<(), Errno> {
         self.inner.mlock(0, self.inner.len())
     }
@@ -201,6 +206,7 @@ impl MmapMut {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "munlock")]
+    #[inline]
     pub fn unlock(&self) -> Result<(), Errno> {
         self.inner.munlock(0, self.inner.len())
     }
@@ -221,6 +227,7 @@ impl MmapMut {
     /// }
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn lock_range(&self, offset: usize, len: usize) -> Result<(), Errno> {
         self.inner.mlock(offset, len)
     }
@@ -238,6 +245,7 @@ impl MmapMut {
     /// map.unlock_range(0, 100)?;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn unlock_range(&self, offset: usize, len: usize) -> Result<(), Errno> {
         self.inner.munlock(offset, len)
     }
@@ -256,6 +264,7 @@ impl MmapMut {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "munmap")]
+    #[inline]
     pub fn unmap(self) -> Result<(), MmapError<Self>> {
         self.inner
             .unmap()
@@ -277,6 +286,7 @@ impl MmapMut {
     /// assert_eq!(map.len(), 3);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn into_raw(self) -> (*mut u8, usize) {
         self.inner.into_raw()
     }
@@ -309,6 +319,7 @@ impl MmapMut {
     /// assert_eq!(map[len - 1], 0);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub unsafe fn from_raw(ptr: *mut u8, len: usize) -> Self {
         // SAFETY: the caller's promise is `Inner::from_raw`'s.
         let inner = unsafe { Inner::from_raw(ptr, len) };
@@ -384,6 +395,7 @@ impl MmapMut {
     /// assert_eq!(map.flush_range(90, 11), Err(rawmap::Errno::EINVAL));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn flush_range(&self, offset: usize, len: usize) -> Result<(), Errno> {
         self.inner.msync(offset, len, MsyncFlags::SYNC)
     }
@@ -401,6 +413,7 @@ impl MmapMut {
     /// map.flush_async_range(0, 100)?;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn flush_async_range(&self, offset: usize, len: usize) -> Result<(), Errno> {
         self.inner.msync(offset, len, MsyncFlags::ASYNC)
     }
@@ -419,6 +432,7 @@ impl MmapMut {
     /// assert_eq!(map[0], 7);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn make_read_only(self) -> Result<Mmap, MmapError<Self>> {
         // SAFETY: `self` is consumed, so no `&mut [u8]` is alive; removing
         // WRITE affects only writers, and the result hands out `&[u8]` only.
@@ -443,6 +457,7 @@ impl MmapMut {
     /// assert_eq!(code[0], 0);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn make_exec(self) -> Result<Mmap, MmapError<Self>> {
         // SAFETY: `self` is consumed, so no `&mut [u8]` is alive; the result
         // hands out `&[u8]` only.
@@ -476,6 +491,7 @@ impl MmapMut {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[doc(alias = "mremap")]
+    #[inline]
     pub unsafe fn remap(&mut self, new_len: usize, may_move: bool) -> Result<(), Errno> {
         // SAFETY: the caller vouches for the file's length.
         unsafe { self.inner.remap(new_len, may_move) }
@@ -490,6 +506,7 @@ impl MmapMut {
     /// forever[0] = 1;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn leak(self) -> &'static mut [u8] {
         let (ptr, len) = self.inner.into_raw();
         // SAFETY: the mapping is never unmapped and `self` is gone, so this
@@ -530,6 +547,7 @@ impl MmapMut {
     ///
     /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "MADV_POPULATE_READ")]
+    #[inline]
     pub fn populate_read(&self) -> Result<(), Errno> {
         self.advise(Advice::PopulateRead)
     }
@@ -552,6 +570,7 @@ impl MmapMut {
     ///
     /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "MADV_POPULATE_WRITE")]
+    #[inline]
     pub fn populate_write(&self) -> Result<(), Errno> {
         self.advise(Advice::PopulateWrite)
     }
@@ -585,6 +604,7 @@ impl MmapMut {
     ///
     /// See [mlock2(2)](https://man7.org/linux/man-pages/man2/mlock.2.html).
     #[doc(alias = "mlock2")]
+    #[inline]
     pub fn lock_on_fault(&self) -> Result<(), Errno> {
         self.inner.mlock2(0, self.inner.len(), MlockFlags::ONFAULT)
     }
@@ -609,6 +629,7 @@ impl MmapMut {
     ///
     /// See [mseal(2)](https://man7.org/linux/man-pages/man2/mseal.2.html).
     #[doc(alias = "mseal")]
+    #[inline]
     pub fn seal(self) -> Result<&'static mut [u8], MmapError<Self>> {
         // SAFETY: on success `self` is given up below and never unmapped.
         match unsafe { self.inner.seal() } {

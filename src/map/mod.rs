@@ -60,6 +60,7 @@ macro_rules! slice_owner_impls {
         }
 
         impl ::core::fmt::Debug for $ty {
+            #[inline]
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 self.inner.debug(f, stringify!($ty))
             }

@@ -66,6 +66,7 @@ impl MapFd for RawFd {
 /// [`PSEUDO_FS_MAGICS`], asked with `fstatfs` only for such an empty file)
 /// have no length to take: [`MapFailure::LengthNeeded`]. Only a regular
 /// file is really empty when it says so.
+#[inline]
 fn file_len(fd: RawFd) -> Result<u64, MapFailure> {
     if fd < 0 {
         return Err(Errno::EBADF.into());
@@ -92,6 +93,7 @@ fn file_len(fd: RawFd) -> Result<u64, MapFailure> {
 /// than `<[u32]>::contains`: core's iterator adapters bring unwinding
 /// metadata (a personality function, then `.eh_frame` for the whole
 /// program) into `panic = "abort"` programs without a libc.
+#[inline]
 fn is_pseudo_fs(magic: u32) -> bool {
     let mut i = 0;
     while i < PSEUDO_FS_MAGICS.len() {
@@ -204,6 +206,7 @@ impl MmapOptions {
     /// assert_eq!(&map[..], b"3456789");
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub fn offset(&mut self, offset: u64) -> &mut Self {
         self.offset = offset;
         self
@@ -232,6 +235,7 @@ impl MmapOptions {
     /// assert!(map.iter().all(|&b| b == 0));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn populate(&mut self) -> &mut Self {
         self.flags |= MapFlags::POPULATE;
         self
@@ -244,6 +248,7 @@ impl MmapOptions {
     /// assert_eq!(stack.len(), 1 << 16);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn stack(&mut self) -> &mut Self {
         self.flags |= MapFlags::STACK;
         self
@@ -270,6 +275,7 @@ impl MmapOptions {
     ///     Err(e) => assert!([Errno::ENOMEM, Errno::EINVAL, Errno::ENOSYS].contains(&e)),
     /// }
     /// ```
+    #[inline]
     pub fn huge(&mut self, page_bits: Option<u8>) -> &mut Self {
         self.huge = Some(page_bits);
         self.flags = self
@@ -290,6 +296,7 @@ impl MmapOptions {
     /// assert_eq!(big.len(), 1 << 30);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn no_reserve(&mut self) -> &mut Self {
         self.flags |= MapFlags::NORESERVE;
         self
@@ -339,6 +346,7 @@ impl MmapOptions {
     /// assert_eq!(&map[..], b"abc");
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub unsafe fn map(&self, fd: impl MapFd) -> Result<Mmap, Errno> {
         self.map_file(Prot::READ, MapFlags::SHARED, fd.map_fd())
             .map(Mmap::from_inner)
@@ -369,6 +377,7 @@ impl MmapOptions {
     /// map.flush()?;
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub unsafe fn map_mut(&self, fd: impl MapFd) -> Result<MmapMut, Errno> {
         self.map_file(Prot::READ | Prot::WRITE, MapFlags::SHARED, fd.map_fd())
             .map(MmapMut::from_inner)
@@ -402,6 +411,7 @@ impl MmapOptions {
     /// assert_eq!((&map[..], &on_disk[..]), (&b"Xeep"[..], &b"keep"[..]));
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub unsafe fn map_copy(&self, fd: impl MapFd) -> Result<MmapMut, Errno> {
         self.map_file(Prot::READ | Prot::WRITE, MapFlags::PRIVATE, fd.map_fd())
             .map(MmapMut::from_inner)
@@ -433,6 +443,7 @@ impl MmapOptions {
     /// assert_eq!(&map[..], b"Ro");
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub unsafe fn map_copy_read_only(&self, fd: impl MapFd) -> Result<Mmap, Errno> {
         self.map_file(Prot::READ, MapFlags::PRIVATE, fd.map_fd())
             .map(Mmap::from_inner)
@@ -464,6 +475,7 @@ impl MmapOptions {
     /// }
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub unsafe fn map_exec(&self, fd: impl MapFd) -> Result<Mmap, Errno> {
         self.map_file(Prot::READ | Prot::EXEC, MapFlags::SHARED, fd.map_fd())
             .map(Mmap::from_inner)
@@ -533,6 +545,7 @@ impl MmapOptions {
         self.map_file_or_why(prot, sharing, fd).map_err(Errno::from)
     }
 
+    #[inline]
     fn map_file_or_why(
         &self,
         prot: Prot,
@@ -619,6 +632,7 @@ impl MmapOptions {
     /// ```
     ///
     /// See [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
+    #[inline]
     pub fn map_raw(&self, fd: impl MapFd) -> Result<MmapRaw, Errno> {
         self.map_file(Prot::READ | Prot::WRITE, MapFlags::SHARED, fd.map_fd())
             .map(|inner| MmapRaw::from_inner(inner, true))
@@ -643,6 +657,7 @@ impl MmapOptions {
     /// ```
     ///
     /// See [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
+    #[inline]
     pub fn map_raw_read_only(&self, fd: impl MapFd) -> Result<MmapRaw, Errno> {
         self.map_file(Prot::READ, MapFlags::SHARED, fd.map_fd())
             .map(|inner| MmapRaw::from_inner(inner, false))
@@ -665,6 +680,7 @@ impl MmapOptions {
     /// ```
     ///
     /// See [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
+    #[inline]
     pub fn map_raw_anon_shared(&self) -> Result<MmapRaw, Errno> {
         self.map_anonymous(MapFlags::SHARED)
             .map(|map| MmapRaw::from_inner(map.into_inner(), true))
@@ -700,6 +716,7 @@ impl MmapOptions {
     /// ```
     ///
     /// See [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
+    #[inline]
     pub fn map_anon_aligned(&self, align: usize) -> Result<MmapMut, Errno> {
         if !align.is_power_of_two() || self.huge.is_some() || self.guard_pages != 0 {
             return Err(Errno::EINVAL);
@@ -754,6 +771,7 @@ impl MmapOptions {
     /// ```
     ///
     /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
+    #[inline]
     pub fn guard_pages(&mut self, n: usize) -> &mut Self {
         self.guard_pages = n;
         self
@@ -761,6 +779,7 @@ impl MmapOptions {
 
     /// [`map_anonymous`](Self::map_anonymous) with guard pages below.
     #[cold]
+    #[inline]
     fn map_guarded(&self, len: usize, flags: MapFlags) -> Result<MmapMut, Errno> {
         if self.huge.is_some() {
             return Err(Errno::EINVAL);
@@ -783,6 +802,7 @@ impl MmapOptions {
     /// # Safety
     ///
     /// As for [`map`](Self::map).
+    #[inline]
     pub(crate) unsafe fn map_or_why(&self, fd: RawFd) -> Result<Mmap, MapFailure> {
         self.map_file_or_why(Prot::READ, MapFlags::SHARED, fd)
             .map(Mmap::from_inner)
@@ -793,6 +813,7 @@ impl MmapOptions {
     /// # Safety
     ///
     /// As for [`map_mut`](Self::map_mut).
+    #[inline]
     pub(crate) unsafe fn map_mut_or_why(&self, fd: RawFd) -> Result<MmapMut, MapFailure> {
         self.map_file_or_why(Prot::READ | Prot::WRITE, MapFlags::SHARED, fd)
             .map(MmapMut::from_inner)

@@ -55,6 +55,7 @@ pub struct MmapRaw {
 static_assertions::assert_impl_all!(MmapRaw: Send, Sync);
 
 impl fmt::Debug for MmapRaw {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.debug(f, "MmapRaw")
     }
@@ -205,6 +206,7 @@ impl MmapRaw {
     /// assert_eq!(raw.atomic_u32(16).unwrap_err(), rawmap::Errno::EINVAL); // past the end
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn atomic_u32(&self, offset: usize) -> Result<&AtomicU32, Errno> {
         let word = self.word::<AtomicU32>(offset)?;
         // SAFETY: `word` is aligned, inside the mapping, and writable; the
@@ -229,6 +231,7 @@ impl MmapRaw {
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
     #[cfg(target_has_atomic = "64")]
+    #[inline]
     pub fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64, Errno> {
         let word = self.word::<AtomicU64>(offset)?;
         // SAFETY: as in `atomic_u32`.
@@ -249,6 +252,7 @@ impl MmapRaw {
     ///
     /// See [msync(2)](https://man7.org/linux/man-pages/man2/msync.2.html).
     #[doc(alias = "msync")]
+    #[inline]
     pub fn flush(&self) -> Result<(), Errno> {
         self.inner.msync(0, self.inner.len(), MsyncFlags::SYNC)
     }
@@ -264,6 +268,7 @@ impl MmapRaw {
     /// raw.flush_async()?;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn flush_async(&self) -> Result<(), Errno> {
         self.inner.msync(0, self.inner.len(), MsyncFlags::ASYNC)
     }
@@ -281,6 +286,7 @@ impl MmapRaw {
     /// assert_eq!(raw.flush_range(3, 2), Err(rawmap::Errno::EINVAL));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn flush_range(&self, offset: usize, len: usize) -> Result<(), Errno> {
         self.inner.msync(offset, len, MsyncFlags::SYNC)
     }
@@ -296,6 +302,7 @@ impl MmapRaw {
     /// raw.flush_async_range(0, 4)?;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn flush_async_range(&self, offset: usize, len: usize) -> Result<(), Errno> {
         self.inner.msync(offset, len, MsyncFlags::ASYNC)
     }
@@ -314,6 +321,7 @@ impl MmapRaw {
     ///
     /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "madvise")]
+    #[inline]
     pub fn advise(&self, advice: Advice) -> Result<(), Errno> {
         self.advise_range(advice, 0, self.inner.len())
     }
@@ -330,6 +338,7 @@ impl MmapRaw {
     /// assert_eq!(raw.advise_range(rawmap::Advice::Random, 4, 1), Err(rawmap::Errno::EINVAL));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn advise_range(&self, advice: Advice, offset: usize, len: usize) -> Result<(), Errno> {
         // SAFETY: `Advice` never changes the contents of memory.
         unsafe { self.inner.madvise(offset, len, advice as c_int) }
@@ -353,6 +362,7 @@ impl MmapRaw {
     /// unsafe { raw.unchecked_advise(rawmap::UncheckedAdvice::DontNeed)? };
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub unsafe fn unchecked_advise(&self, advice: UncheckedAdvice) -> Result<(), Errno> {
         // SAFETY: the caller's promise.
         unsafe { self.unchecked_advise_range(advice, 0, self.inner.len()) }
@@ -377,6 +387,7 @@ impl MmapRaw {
     /// unsafe { raw.unchecked_advise_range(rawmap::UncheckedAdvice::DontNeed, 0, 4)? };
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub unsafe fn unchecked_advise_range(
         &self,
         advice: UncheckedAdvice,
@@ -401,6 +412,7 @@ impl MmapRaw {
     ///
     /// See [mlock(2)](https://man7.org/linux/man-pages/man2/mlock.2.html).
     #[doc(alias = "mlock")]
+    #[inline]
     pub fn lock(&self) -> Result<(), Errno> {
         self.inner.mlock(0, self.inner.len())
     }
@@ -419,6 +431,7 @@ impl MmapRaw {
     ///
     /// See [munlock(2)](https://man7.org/linux/man-pages/man2/mlock.2.html).
     #[doc(alias = "munlock")]
+    #[inline]
     pub fn unlock(&self) -> Result<(), Errno> {
         self.inner.munlock(0, self.inner.len())
     }
@@ -435,6 +448,7 @@ impl MmapRaw {
     /// assert_eq!(raw.lock_range(2, 3), Err(rawmap::Errno::EINVAL));
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn lock_range(&self, offset: usize, len: usize) -> Result<(), Errno> {
         self.inner.mlock(offset, len)
     }
@@ -450,6 +464,7 @@ impl MmapRaw {
     /// raw.unlock_range(0, 4)?;
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn unlock_range(&self, offset: usize, len: usize) -> Result<(), Errno> {
         self.inner.munlock(offset, len)
     }
@@ -470,6 +485,7 @@ impl MmapRaw {
     ///
     /// See [munmap(2)](https://man7.org/linux/man-pages/man2/munmap.2.html).
     #[doc(alias = "munmap")]
+    #[inline]
     pub fn unmap(self) -> Result<(), MmapError<Self>> {
         let writable = self.writable;
         self.inner.unmap().map_err(|(inner, errno)| {
@@ -488,6 +504,7 @@ impl MmapRaw {
     /// assert_eq!(raw.len(), 4);
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub fn into_raw(self) -> (*mut u8, usize) {
         self.inner.into_raw()
     }
@@ -513,6 +530,7 @@ impl MmapRaw {
     /// assert!(raw.is_writable());
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub unsafe fn from_raw(ptr: *mut u8, len: usize) -> Self {
         // SAFETY: the caller's promise is `Inner::from_raw`'s.
         Self::from_inner(unsafe { Inner::from_raw(ptr, len) }, true)
@@ -533,6 +551,7 @@ impl MmapRaw {
     /// assert!(!raw.is_writable());
     /// # Ok::<(), rawmap::Errno>(())
     /// ```
+    #[inline]
     pub unsafe fn from_raw_read_only(ptr: *mut u8, len: usize) -> Self {
         // SAFETY: the caller's promise is `Inner::from_raw`'s.
         Self::from_inner(unsafe { Inner::from_raw(ptr, len) }, false)
@@ -554,6 +573,7 @@ impl MmapRaw {
     ///
     /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "MADV_POPULATE_READ")]
+    #[inline]
     pub fn populate_read(&self) -> Result<(), Errno> {
         self.advise(Advice::PopulateRead)
     }
@@ -575,6 +595,7 @@ impl MmapRaw {
     ///
     /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "MADV_POPULATE_WRITE")]
+    #[inline]
     pub fn populate_write(&self) -> Result<(), Errno> {
         self.advise(Advice::PopulateWrite)
     }
@@ -602,6 +623,7 @@ impl MmapRaw {
     ///
     /// See [mlock2(2)](https://man7.org/linux/man-pages/man2/mlock.2.html).
     #[doc(alias = "mlock2")]
+    #[inline]
     pub fn lock_on_fault(&self) -> Result<(), Errno> {
         self.inner.mlock2(0, self.inner.len(), MlockFlags::ONFAULT)
     }

@@ -15,6 +15,7 @@ static SUPPORTED: AtomicU64 = AtomicU64::new(0);
 /// The cache slot of an advice number: 0..=61 for themselves, 62 and 63
 /// for `MADV_HWPOISON` (100) and `MADV_SOFT_OFFLINE` (101); `None`
 /// (probed every time) for anything else.
+#[inline]
 fn slot(advice: c_int) -> Option<u32> {
     match advice {
         0..=61 => Some(advice as u32),
@@ -27,6 +28,7 @@ fn slot(advice: c_int) -> Option<u32> {
 /// `madvise(NULL, 0, advice) == 0`: the kernel checks that it knows the
 /// advice before it looks at the (empty) range, so the call tells exactly
 /// that and touches nothing (memmap2's probe).
+#[inline]
 fn probe(advice: c_int) -> bool {
     // SAFETY: an empty range at address 0: nothing is changed.
     unsafe { mm::madvise(core::ptr::null_mut(), 0, advice) }.is_ok()
@@ -34,6 +36,7 @@ fn probe(advice: c_int) -> bool {
 
 /// [`probe`], cached. Two threads may both probe an advice the first time;
 /// they get the same answer.
+#[inline]
 fn is_supported(advice: c_int) -> bool {
     let Some(slot) = slot(advice) else {
         return probe(advice);
@@ -70,6 +73,7 @@ impl Advice {
     ///
     /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "madvise")]
+    #[inline]
     pub fn is_supported(self) -> bool {
         is_supported(self as c_int)
     }
@@ -87,6 +91,7 @@ impl UncheckedAdvice {
     ///
     /// See [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html).
     #[doc(alias = "madvise")]
+    #[inline]
     pub fn is_supported(self) -> bool {
         is_supported(self as c_int)
     }
