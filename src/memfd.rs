@@ -545,6 +545,7 @@ impl fmt::Display for MapIfSafeError {
 }
 
 /// The names of the seals in `seals`, joined by " | ", in `buf`.
+#[inline]
 fn seal_names(seals: Seals, buf: &mut [u8; 64]) -> &str {
     let mut len = 0;
     for n in Seals::NAMES {

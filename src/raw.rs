@@ -95,7 +95,7 @@ pub unsafe fn mmap(
 /// `wanted`: undo that mapping and say what a kernel that honours the flag
 /// would have said.
 #[cold]
-#[inline(never)]
+#[inline]
 fn noreplace_missed(got: *mut c_void, wanted: *mut c_void, len: usize) -> Errno {
     // SAFETY: `got` is the mapping the kernel has just made for this call, of
     // `len` bytes; nothing else knows of it yet.
