@@ -167,31 +167,52 @@ pub fn read_into(path: &CStr, buf: &mut [u8]) -> Option<usize> {
     (ok && fits && filled < buf.len()).then_some(filled)
 }
 
-/// `/proc/self/maps`: the number of mappings and the bytes they span
-/// (`u64::MAX` for both if it cannot be read).
-pub fn mappings() -> [u64; 2] {
-    let (mut lines, mut bytes) = (0u64, 0u64);
+/// Calls `f(start, end)` for each line of `/proc/self/maps`, read without
+/// allocating (for a forked child); `false` if the file cannot be read.
+fn each_maps_range(mut f: impl FnMut(usize, usize)) -> bool {
     // A line starts `start-end ` in hex; the parser keeps its state across
     // chunks.
-    let (mut field, mut start, mut end) = (0u8, 0u64, 0u64);
-    let hex = |c: u8| (c as char).to_digit(16).map(u64::from);
-    let ok = read_chunks(c"/proc/self/maps", |b| {
+    let (mut field, mut start, mut end) = (0u8, 0usize, 0usize);
+    let hex = |c: u8| (c as char).to_digit(16).map_or(0, |d| d as usize);
+    read_chunks(c"/proc/self/maps", |b| {
         for &c in b {
             match (field, c) {
                 (_, b'\n') => {
-                    lines += 1;
-                    bytes += end.wrapping_sub(start);
+                    f(start, end);
                     (field, start, end) = (0, 0, 0);
                 }
                 (0, b'-') => field = 1,
                 (1, b' ') => field = 2,
-                (0, _) => start = start << 4 | hex(c).unwrap_or(0),
-                (1, _) => end = end << 4 | hex(c).unwrap_or(0),
+                (0, _) => start = start << 4 | hex(c),
+                (1, _) => end = end << 4 | hex(c),
                 _ => {}
             }
         }
+    })
+}
+
+/// `/proc/self/maps`: the number of mappings and the bytes they span
+/// (`u64::MAX` for both if it cannot be read).
+pub fn mappings() -> [u64; 2] {
+    let (mut lines, mut bytes) = (0u64, 0u64);
+    let ok = each_maps_range(|start, end| {
+        lines += 1;
+        bytes += end.wrapping_sub(start) as u64;
     });
     if ok { [lines, bytes] } else { [u64::MAX; 2] }
+}
+
+/// The `/proc/self/maps` entry that holds `addr`, as `(start, end)`, read
+/// without allocating (for a forked child); `None` if no entry holds it or
+/// the file cannot be read.
+pub fn maps_range_of(addr: usize) -> Option<(usize, usize)> {
+    let mut found = None;
+    let ok = each_maps_range(|start, end| {
+        if (start..end).contains(&addr) {
+            found = Some((start, end));
+        }
+    });
+    if ok { found } else { None }
 }
 
 /// `VmSize:` of `/proc/self/status`, in kB (`u64::MAX` if it is missing).
@@ -258,31 +279,4 @@ pub fn fd_count() -> u64 {
     }
     super::fork::close(dir);
     count - 1
-}
-
-/// The `/proc/self/maps` entry that holds `addr`, as `(start, end)`, read
-/// without allocating (for a forked child); `None` if no entry holds it or
-/// the file cannot be read.
-pub fn maps_range_of(addr: usize) -> Option<(usize, usize)> {
-    let mut found = None;
-    let (mut field, mut start, mut end) = (0u8, 0usize, 0usize);
-    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as usize);
-    let ok = read_chunks(c"/proc/self/maps", |b| {
-        for &c in b {
-            match (field, c) {
-                (_, b'\n') => (field, start, end) = (0, 0, 0),
-                (0, b'-') => field = 1,
-                (1, b' ') => {
-                    field = 2;
-                    if (start..end).contains(&addr) {
-                        found = Some((start, end));
-                    }
-                }
-                (0, _) => start = start << 4 | hex(c).unwrap_or(0),
-                (1, _) => end = end << 4 | hex(c).unwrap_or(0),
-                _ => {}
-            }
-        }
-    });
-    if ok { found } else { None }
 }
