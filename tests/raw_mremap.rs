@@ -255,8 +255,8 @@ fn mremap_expand_merges_with_the_next_mapping() {
 
 // Ported from tools/testing/selftests/mm/mremap_test.c
 // (mremap_expand_merge_offset): three pages with the last one unmapped; the
-// middle one grows in place, and the result is one mapping holding the three pages
-// again (the grown page merges with the first, its anonymous offset fits).
+// middle one grows in place, and one mapping holds the three pages again
+// (the grown page merges with the first, its anonymous offset fits).
 #[test]
 fn mremap_expand_of_an_inner_page_merges() {
     let _g = serial();
