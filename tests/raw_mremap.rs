@@ -16,10 +16,10 @@ mod common;
 use std::ptr;
 
 use common::fork::{check_in_child, ensure};
-use common::mem::{ANON, RW, anon, bytes, mapped, unmap};
+use common::mem::{ANON, RW, anon, anon_with_hole, bytes, mapped, unmap};
 use common::proc::maps_range_of;
 use common::{pattern, serial, under_qemu_user};
-use rawmap::{Errno, MremapFlags, Prot, mmap, mprotect, mremap, munmap, page_size};
+use rawmap::{Errno, MremapFlags, Prot, mmap, mprotect, mremap, page_size};
 
 /// Whether one entry of `/proc/self/maps` holds all of `[start, end)`: the
 /// kernel merged what was there into one mapping (which may reach further,
@@ -91,15 +91,8 @@ fn mremap_grow_without_maymove_into_a_free_page_stays_in_place() {
     let _g = serial();
     let page = page_size();
     check_in_child(|| {
-        // SAFETY: a new mapping whose second page is unmapped again, so the
-        // first is followed by a free page nobody else takes (one thread).
-        let Ok(p) = (unsafe { mmap(ptr::null_mut(), 2 * page, RW, ANON, -1, 0) }) else {
-            return Err("mmap");
-        };
-        let p: *mut u8 = p.cast();
-        // SAFETY: the second page of the mapping made above.
-        let r = unsafe { munmap(p.wrapping_add(page).cast(), page) };
-        ensure!(r.is_ok(), "munmap");
+        // The first page is followed by a free page nobody else takes.
+        let p = anon_with_hole(2, 1)?;
         // SAFETY: the mapping is the child's; it grows in place.
         unsafe {
             p.write(42);
@@ -220,17 +213,7 @@ fn mremap_expand_merges_with_the_next_mapping() {
     let _g = serial();
     let page = page_size();
     check_in_child(|| {
-        // SAFETY: a new mapping whose middle page is unmapped again (one
-        // thread: nothing else maps into the hole).
-        let Ok(p) = (unsafe { mmap(ptr::null_mut(), 3 * page, RW, ANON, -1, 0) }) else {
-            return Err("mmap");
-        };
-        let p: *mut u8 = p.cast();
-        // SAFETY: the middle page of the mapping made above.
-        ensure!(
-            unsafe { munmap(p.wrapping_add(page).cast(), page) }.is_ok(),
-            "munmap"
-        );
+        let p = anon_with_hole(3, 1)?;
         // SAFETY: the first page is the child's; it grows into the hole.
         let r = unsafe {
             mremap(
@@ -262,17 +245,7 @@ fn mremap_expand_of_an_inner_page_merges() {
     let _g = serial();
     let page = page_size();
     check_in_child(|| {
-        // SAFETY: a new mapping whose last page is unmapped again (one
-        // thread: nothing else maps into the hole).
-        let Ok(p) = (unsafe { mmap(ptr::null_mut(), 3 * page, RW, ANON, -1, 0) }) else {
-            return Err("mmap");
-        };
-        let p: *mut u8 = p.cast();
-        // SAFETY: the last page of the mapping made above.
-        ensure!(
-            unsafe { munmap(p.wrapping_add(2 * page).cast(), page) }.is_ok(),
-            "munmap"
-        );
+        let p = anon_with_hole(3, 2)?;
         let mid = p.wrapping_add(page);
         // SAFETY: the middle page is the child's; it grows into the hole.
         let r = unsafe {

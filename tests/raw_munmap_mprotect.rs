@@ -25,8 +25,8 @@ use std::ptr;
 
 use common::fork::{check_in_child, ensure};
 use common::mem::{
-    ANON, RW, SUB_PAGE, anon, kernel_can_read, kernel_can_write, mapped, never_mapped, readable,
-    sub_page_accepted, unmap, writable,
+    ANON, RW, SUB_PAGE, anon, anon_with_hole, kernel_can_read, kernel_can_write, mapped,
+    never_mapped, readable, sub_page_accepted, unmap, writable,
 };
 use common::{serial, under_qemu_user};
 use rawmap::{Errno, Prot, mmap, mprotect, munmap, page_size};
@@ -89,15 +89,7 @@ fn munmap_of_the_middle_splits_the_mapping() {
     let _g = serial();
     let page = page_size();
     check_in_child(|| {
-        // SAFETY: a new mapping; its middle page is unmapped, and nothing
-        // else maps into it (one thread).
-        let Ok(p) = (unsafe { mmap(ptr::null_mut(), 3 * page, RW, ANON, -1, 0) }) else {
-            return Err("mmap");
-        };
-        let p: *mut u8 = p.cast();
-        // SAFETY: the middle page of the mapping made above.
-        let r = unsafe { munmap(p.wrapping_add(page).cast(), page) };
-        ensure!(r.is_ok(), "munmap");
+        let p = anon_with_hole(3, 1)?;
         ensure!(mapped(p, page).is_ok(), "first page stays");
         ensure!(
             mapped(p.wrapping_add(page), page) == Err(Errno::ENOMEM),

@@ -21,7 +21,8 @@ use std::ptr;
 
 use common::fork::{check_in_child, ensure, in_child};
 use common::mem::{
-    ANON, RW, SUB_PAGE, anon, bytes, mincore_vec, never_mapped, qemu_with_larger_pages, unmap,
+    ANON, RW, SUB_PAGE, anon, anon_with_hole, bytes, mincore_vec, never_mapped,
+    qemu_with_larger_pages, unmap,
 };
 use common::proc::{host_page_size, status_kb};
 use common::{file_with, pattern, pattern_bytes, pattern_file, serial, under_qemu_user};
@@ -339,17 +340,7 @@ fn mincore_errors_as_ltp_mincore01() {
     let _g = serial();
     let page = page_size();
     check_in_child(|| {
-        // SAFETY: a new mapping whose last page is unmapped again (one
-        // thread: nothing else maps into the hole).
-        let Ok(p) = (unsafe { mmap(ptr::null_mut(), 3 * page, RW, ANON, -1, 0) }) else {
-            return Err("mmap");
-        };
-        let p: *mut u8 = p.cast();
-        // SAFETY: the last page of the mapping made above.
-        ensure!(
-            unsafe { munmap(p.wrapping_add(2 * page).cast(), page) }.is_ok(),
-            "munmap"
-        );
+        let p = anon_with_hole(3, 2)?;
         let mut vec = [0u8; 64];
         let v = vec.as_mut_ptr();
         // SAFETY: `vec` has room for far more bytes than any range here has

@@ -49,6 +49,24 @@ pub fn reserve(len: usize) -> *mut u8 {
         .cast()
 }
 
+/// For a check in a single-threaded child ([`check_in_child`]): `pages` new
+/// read-write private anonymous pages with page number `hole` unmapped
+/// again, a free page inside or after the mapping that nothing else maps
+/// into. The mapping's start, or what failed.
+///
+/// [`check_in_child`]: super::fork::check_in_child
+pub fn anon_with_hole(pages: usize, hole: usize) -> Result<*mut u8, &'static str> {
+    let page = page_size();
+    // SAFETY: a new anonymous mapping replaces nothing.
+    let p: *mut u8 = unsafe { mmap(ptr::null_mut(), pages * page, RW, ANON, -1, 0) }
+        .map_err(|_| "mmap")?
+        .cast();
+    // SAFETY: one page of the mapping just made, which nothing uses yet.
+    unsafe { munmap(p.wrapping_add(hole * page).cast(), page) }
+        .map_err(|_| "munmap of the hole")?;
+    Ok(p)
+}
+
 /// Unmaps a region the test mapped.
 pub fn unmap(p: *mut u8, len: usize) {
     // SAFETY: the caller mapped `[p, p + len)` and uses it no more.
