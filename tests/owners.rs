@@ -12,7 +12,7 @@ mod common;
 
 use std::sync::atomic::Ordering;
 
-use common::fork::in_child;
+use common::fork::{check_in_child, ensure, in_child};
 use common::proc::{maps_entry, meminfo};
 use common::{exclusive, file_with, seeded_pattern, shared};
 use rawmap::{Errno, MmapMut, MmapOptions, MmapRaw, page_size};
@@ -164,11 +164,17 @@ fn raw_conversions_keep_the_mapping_and_its_contents() {
         raw.atomic_u32(4).unwrap().load(Ordering::Relaxed),
         0xAABB_CCDD
     );
-    raw.unmap().unwrap();
-    assert_eq!(
-        common::mem::mapped(addr.cast_mut(), page_size()),
-        Err(Errno::ENOMEM)
-    );
+    // Unmapped and checked in a single-threaded child: in this process the
+    // test harness may start a thread meanwhile, whose stack can take the
+    // freed range. (The parent's copy is dropped here, which unmaps it.)
+    check_in_child(move || {
+        ensure!(raw.unmap().is_ok(), "unmap");
+        ensure!(
+            common::mem::mapped(addr.cast_mut(), page_size()) == Err(Errno::ENOMEM),
+            "unmapped"
+        );
+        Ok(())
+    });
 }
 
 #[test]
@@ -477,15 +483,22 @@ fn read_only_mappings_remap() {
     // SAFETY: as above.
     unsafe { map.remap(4 * page, true) }.unwrap();
     assert_eq!(&map[..], &seeded_pattern(4 * page, 9)[..]);
+    // Shrunk in place, the pages after the new end are free: checked in a
+    // single-threaded child, since in this process the test harness may
+    // start a thread meanwhile, whose stack can take them.
+    check_in_child(|| {
+        // SAFETY: as above.
+        ensure!(unsafe { map.remap(10, false) }.is_ok(), "shrink");
+        let (base, _) = common::mem::kernel_range(map.as_ptr(), 1);
+        ensure!(
+            common::mem::mapped((base + page) as *mut u8, page) == Err(Errno::ENOMEM),
+            "shrunk"
+        );
+        Ok(())
+    });
     // SAFETY: as above.
     unsafe { map.remap(10, false) }.unwrap();
     assert_eq!((map.len(), &map[..]), (10, &seeded_pattern(10, 9)[..]));
-    let (base, _) = common::mem::kernel_range(map.as_ptr(), 1);
-    assert_eq!(
-        common::mem::mapped((base + page) as *mut u8, page),
-        Err(Errno::ENOMEM),
-        "shrunk"
-    );
     // SAFETY: as above.
     assert_eq!(unsafe { map.remap(0, true) }, Err(Errno::EINVAL));
     let mut empty = MmapOptions::new()
@@ -776,12 +789,17 @@ fn seal_consumes_the_owner_or_gives_it_back() {
             assert_eq!(e.errno(), Errno::ENOSYS);
             let map = e.into_mmap();
             assert_eq!((map.as_ptr().cast_mut(), map[0]), (addr, 5));
-            drop(map);
-            assert_eq!(
-                common::mem::mapped(addr, page),
-                Err(Errno::ENOMEM),
-                "still owned"
-            );
+            // Still owned: dropping it unmaps it (checked in a
+            // single-threaded child, as in the tests above; the parent's
+            // copy is dropped here).
+            check_in_child(move || {
+                drop(map);
+                ensure!(
+                    common::mem::mapped(addr, page) == Err(Errno::ENOMEM),
+                    "still owned"
+                );
+                Ok(())
+            });
         }
     }
     let ro = MmapOptions::new()
