@@ -82,15 +82,24 @@ pub fn set_page_size(size: usize) {
 #[cold]
 #[inline(never)]
 fn find_page_size() -> usize {
-    // Plain `match`es rather than `Option::or_else`: core's adapters bring
+    // Links 2 and 3 fill one buffer and share one scan of it. Plain loops
+    // and `match`es rather than `Option::or_else`: core's adapters bring
     // unwinding metadata (a personality function, then `.eh_frame` for the
     // whole program) into `panic = "abort"` builds without a libc.
-    let size = match from_prctl() {
-        Some(size) => size,
-        None => match from_proc_auxv() {
-            Some(size) => size,
-            None => from_probe(),
-        },
+    let mut words = [0usize; AUXV_WORDS];
+    let mut link = 2;
+    let size = loop {
+        let read = match link {
+            2 => prctl_auxv(&mut words),
+            3 => procfs::auxv(&mut words),
+            _ => break from_probe(),
+        };
+        if let Some(words) = read
+            && let Some(size) = auxv_page_size(words)
+        {
+            break size;
+        }
+        link += 1;
     };
     PAGE_SIZE.store(size, Ordering::Relaxed);
     size
@@ -113,11 +122,11 @@ fn auxv_page_size(words: &[usize]) -> Option<usize> {
     None
 }
 
-/// Link 2: `prctl(PR_GET_AUXV, buf, size)` (Linux 6.4+).
+/// Link 2: `prctl(PR_GET_AUXV, buf, size)` (Linux 6.4+): the words of the
+/// vector it copied into `words`.
 #[inline]
-pub(crate) fn from_prctl() -> Option<usize> {
-    let mut words = [0usize; AUXV_WORDS];
-    let full = prctl::get_auxv(&mut words).ok()?;
+fn prctl_auxv(words: &mut [usize; AUXV_WORDS]) -> Option<&[usize]> {
+    let full = prctl::get_auxv(words).ok()?;
     // The kernel answers the full size of its vector, which may be more
     // than it copied. An `if` rather than `Ord::min`, and `get` rather than
     // indexing: no unwinding metadata, no panic path.
@@ -127,12 +136,19 @@ pub(crate) fn from_prctl() -> Option<usize> {
     } else {
         AUXV_WORDS
     };
-    auxv_page_size(words.get(..copied)?)
+    words.get(..copied)
 }
 
-/// Link 3: `/proc/self/auxv`.
-#[inline]
-pub(crate) fn from_proc_auxv() -> Option<usize> {
+/// Link 2 on its own, for the tests of each link.
+#[cfg(test)]
+fn from_prctl() -> Option<usize> {
+    let mut words = [0usize; AUXV_WORDS];
+    auxv_page_size(prctl_auxv(&mut words)?)
+}
+
+/// Link 3 on its own (`/proc/self/auxv`), for the tests of each link.
+#[cfg(test)]
+fn from_proc_auxv() -> Option<usize> {
     let mut words = [0usize; AUXV_WORDS];
     auxv_page_size(procfs::auxv(&mut words)?)
 }
@@ -141,38 +157,57 @@ pub(crate) fn from_proc_auxv() -> Option<usize> {
 /// `/proc/meminfo` (in kB). `ENOSYS` where there is none (no hugetlb
 /// support, or no `/proc`).
 ///
-/// Never inlined: its parser's iterator adapters carry unwinding metadata
-/// that would otherwise reach every caller of `MmapOptions::align`, and with
-/// it an `.eh_frame` section into `panic = "abort"` programs that never ask
-/// for huge pages.
+/// Compiled only where huge pages are asked for (`#[inline]`), and written
+/// without iterator adapters, whose unwinding metadata would bring an
+/// `.eh_frame` section into `panic = "abort"` programs without a libc.
 #[cold]
-#[inline(never)]
+#[inline]
 pub(crate) fn default_huge_page_size() -> Result<usize, Errno> {
     let mut buf = [0u8; 8192];
     let meminfo = procfs::meminfo(&mut buf).ok_or(Errno::ENOSYS)?;
     parse_hugepagesize(meminfo).ok_or(Errno::ENOSYS)
 }
 
-/// `Hugepagesize:       2048 kB` -> 2 MiB.
+/// `Hugepagesize:       2048 kB` -> 2 MiB: the value of the line that starts
+/// with the key, if it is a power of two in bytes.
+///
+/// Slice patterns rather than iterator adapters: this runs once, and plain
+/// loops cost the optimizer (and every build of rawmap) far less.
 #[inline]
 fn parse_hugepagesize(meminfo: &[u8]) -> Option<usize> {
     const KEY: &[u8] = b"Hugepagesize:";
-    let at = meminfo.windows(KEY.len()).position(|w| w == KEY)?;
-    let mut kb: usize = 0;
-    let mut digits = 0;
-    for &b in meminfo
-        .get(at + KEY.len()..)?
-        .iter()
-        .skip_while(|b| **b == b' ')
-    {
-        if !b.is_ascii_digit() {
-            break;
+    let mut line = meminfo;
+    let mut value = loop {
+        if let Some(value) = line.strip_prefix(KEY) {
+            break value;
         }
-        kb = kb.checked_mul(10)?.checked_add(usize::from(b - b'0'))?;
-        digits += 1;
+        // The next line, if there is one.
+        loop {
+            match line {
+                [b'\n', tail @ ..] => {
+                    line = tail;
+                    break;
+                }
+                [_, tail @ ..] => line = tail,
+                [] => return None,
+            }
+        }
+    };
+    while let [b' ', tail @ ..] = value {
+        value = tail;
+    }
+    // No digits leave 0, which is no power of two.
+    let mut kb: usize = 0;
+    while let [b @ b'0'..=b'9', tail @ ..] = value {
+        kb = kb.checked_mul(10)?.checked_add(usize::from(*b - b'0'))?;
+        value = tail;
     }
     let size = kb.checked_mul(1024)?;
-    (digits > 0 && size.is_power_of_two()).then_some(size)
+    if size.is_power_of_two() {
+        Some(size)
+    } else {
+        None
+    }
 }
 
 /// Link 4: the smallest power of two `c >= 4096` that `msync(c, 0, 0)`

@@ -134,12 +134,4 @@ impl MapFlags {
     }
 }
 
-// Relations the kernel's ABI fixes, checked at compile time.
-static_assertions::const_assert_eq!(
-    MapFlags::SHARED_VALIDATE.bits(),
-    MapFlags::SHARED.bits() | MapFlags::PRIVATE.bits()
-);
-static_assertions::const_assert_eq!(MapFlags::HUGE_2MB.bits(), 21 << 26);
-static_assertions::const_assert_eq!(MapFlags::HUGE_1GB.bits(), 30 << 26);
-static_assertions::const_assert_eq!(MapFlags::HUGE_1GB.bits() & !MapFlags::HUGE_FIELD, 0);
 static_assertions::assert_eq_size!(MapFlags, u32);

@@ -65,8 +65,4 @@ flag_set! {
     const EXEC = 0x0020;
 }
 
-static_assertions::const_assert_eq!(
-    MemfdFlags::CLOEXEC.bits() | MemfdFlags::ALLOW_SEALING.bits() | MemfdFlags::HUGETLB.bits(),
-    0x7
-);
 static_assertions::assert_eq_size!(Seals, u32);

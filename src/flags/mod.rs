@@ -31,6 +31,26 @@ pub use prot::Prot;
 mod memfd;
 pub use memfd::{MemfdFlags, Seals};
 
+// Relations between values that the kernel's ABI fixes, checked at compile
+// time in one assertion (each assertion is a constant for the compiler to
+// evaluate, so one costs every build of rawmap less than six):
+// - SHARED_VALIDATE is SHARED | PRIVATE;
+// - HUGE_2MB and HUGE_1GB are log2 of the size in bits 26..32, and HUGE_1GB
+//   stays inside that field;
+// - the three memfd flags are bits 0, 1 and 2;
+// - msync's ASYNC and SYNC are distinct bits.
+static_assertions::const_assert!(
+    MapFlags::SHARED_VALIDATE.bits() == MapFlags::SHARED.bits() | MapFlags::PRIVATE.bits()
+        && MapFlags::HUGE_2MB.bits() == 21 << 26
+        && MapFlags::HUGE_1GB.bits() == 30 << 26
+        && MapFlags::HUGE_1GB.bits() & !MapFlags::HUGE_FIELD == 0
+        && MemfdFlags::CLOEXEC.bits()
+            | MemfdFlags::ALLOW_SEALING.bits()
+            | MemfdFlags::HUGETLB.bits()
+            == 0x7
+        && MsyncFlags::ASYNC.bits() & MsyncFlags::SYNC.bits() == 0
+);
+
 /// One named value of a flag set, for `Debug`: the set matches when
 /// `bits & mask == value`. A plain flag has `mask == value`; a multi-bit field
 /// (the huge page size in [`MapFlags`]) has the field's mask.

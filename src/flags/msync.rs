@@ -19,5 +19,3 @@ flag_set! {
     /// `MS_SYNC`: write the range back and wait until it is on the device.
     const SYNC = 0x4;
 }
-
-static_assertions::const_assert_eq!(MsyncFlags::ASYNC.bits() & MsyncFlags::SYNC.bits(), 0);
