@@ -35,141 +35,152 @@ use syscalls::Errno;
 #[doc(alias = "strerror_r")]
 #[inline]
 pub fn strerror(errno: Errno) -> Option<&'static str> {
-    Some(match errno.into_raw() {
-        1 => "Operation not permitted",                            // EPERM
-        2 => "No such file or directory",                          // ENOENT
-        3 => "No such process",                                    // ESRCH
-        4 => "Interrupted system call",                            // EINTR
-        5 => "Input/output error",                                 // EIO
-        6 => "No such device or address",                          // ENXIO
-        7 => "Argument list too long",                             // E2BIG
-        8 => "Exec format error",                                  // ENOEXEC
-        9 => "Bad file descriptor",                                // EBADF
-        10 => "No child processes",                                // ECHILD
-        11 => "Resource temporarily unavailable",                  // EAGAIN
-        12 => "Cannot allocate memory",                            // ENOMEM
-        13 => "Permission denied",                                 // EACCES
-        14 => "Bad address",                                       // EFAULT
-        15 => "Block device required",                             // ENOTBLK
-        16 => "Device or resource busy",                           // EBUSY
-        17 => "File exists",                                       // EEXIST
-        18 => "Invalid cross-device link",                         // EXDEV
-        19 => "No such device",                                    // ENODEV
-        20 => "Not a directory",                                   // ENOTDIR
-        21 => "Is a directory",                                    // EISDIR
-        22 => "Invalid argument",                                  // EINVAL
-        23 => "Too many open files in system",                     // ENFILE
-        24 => "Too many open files",                               // EMFILE
-        25 => "Inappropriate ioctl for device",                    // ENOTTY
-        26 => "Text file busy",                                    // ETXTBSY
-        27 => "File too large",                                    // EFBIG
-        28 => "No space left on device",                           // ENOSPC
-        29 => "Illegal seek",                                      // ESPIPE
-        30 => "Read-only file system",                             // EROFS
-        31 => "Too many links",                                    // EMLINK
-        32 => "Broken pipe",                                       // EPIPE
-        33 => "Numerical argument out of domain",                  // EDOM
-        34 => "Numerical result out of range",                     // ERANGE
-        35 => "Resource deadlock avoided",                         // EDEADLK
-        36 => "File name too long",                                // ENAMETOOLONG
-        37 => "No locks available",                                // ENOLCK
-        38 => "Function not implemented",                          // ENOSYS
-        39 => "Directory not empty",                               // ENOTEMPTY
-        40 => "Too many levels of symbolic links",                 // ELOOP
-        42 => "No message of desired type",                        // ENOMSG
-        43 => "Identifier removed",                                // EIDRM
-        44 => "Channel number out of range",                       // ECHRNG
-        45 => "Level 2 not synchronized",                          // EL2NSYNC
-        46 => "Level 3 halted",                                    // EL3HLT
-        47 => "Level 3 reset",                                     // EL3RST
-        48 => "Link number out of range",                          // ELNRNG
-        49 => "Protocol driver not attached",                      // EUNATCH
-        50 => "No CSI structure available",                        // ENOCSI
-        51 => "Level 2 halted",                                    // EL2HLT
-        52 => "Invalid exchange",                                  // EBADE
-        53 => "Invalid request descriptor",                        // EBADR
-        54 => "Exchange full",                                     // EXFULL
-        55 => "No anode",                                          // ENOANO
-        56 => "Invalid request code",                              // EBADRQC
-        57 => "Invalid slot",                                      // EBADSLT
-        59 => "Bad font file format",                              // EBFONT
-        60 => "Device not a stream",                               // ENOSTR
-        61 => "No data available",                                 // ENODATA
-        62 => "Timer expired",                                     // ETIME
-        63 => "Out of streams resources",                          // ENOSR
-        64 => "Machine is not on the network",                     // ENONET
-        65 => "Package not installed",                             // ENOPKG
-        66 => "Object is remote",                                  // EREMOTE
-        67 => "Link has been severed",                             // ENOLINK
-        68 => "Advertise error",                                   // EADV
-        69 => "Srmount error",                                     // ESRMNT
-        70 => "Communication error on send",                       // ECOMM
-        71 => "Protocol error",                                    // EPROTO
-        72 => "Multihop attempted",                                // EMULTIHOP
-        73 => "RFS specific error",                                // EDOTDOT
-        74 => "Bad message",                                       // EBADMSG
-        75 => "Value too large for defined data type",             // EOVERFLOW
-        76 => "Name not unique on network",                        // ENOTUNIQ
-        77 => "File descriptor in bad state",                      // EBADFD
-        78 => "Remote address changed",                            // EREMCHG
-        79 => "Can not access a needed shared library",            // ELIBACC
-        80 => "Accessing a corrupted shared library",              // ELIBBAD
-        81 => ".lib section in a.out corrupted",                   // ELIBSCN
-        82 => "Attempting to link in too many shared libraries",   // ELIBMAX
-        83 => "Cannot exec a shared library directly",             // ELIBEXEC
-        84 => "Invalid or incomplete multibyte or wide character", // EILSEQ
-        85 => "Interrupted system call should be restarted",       // ERESTART
-        86 => "Streams pipe error",                                // ESTRPIPE
-        87 => "Too many users",                                    // EUSERS
-        88 => "Socket operation on non-socket",                    // ENOTSOCK
-        89 => "Destination address required",                      // EDESTADDRREQ
-        90 => "Message too long",                                  // EMSGSIZE
-        91 => "Protocol wrong type for socket",                    // EPROTOTYPE
-        92 => "Protocol not available",                            // ENOPROTOOPT
-        93 => "Protocol not supported",                            // EPROTONOSUPPORT
-        94 => "Socket type not supported",                         // ESOCKTNOSUPPORT
-        95 => "Operation not supported",                           // EOPNOTSUPP
-        96 => "Protocol family not supported",                     // EPFNOSUPPORT
-        97 => "Address family not supported by protocol",          // EAFNOSUPPORT
-        98 => "Address already in use",                            // EADDRINUSE
-        99 => "Cannot assign requested address",                   // EADDRNOTAVAIL
-        100 => "Network is down",                                  // ENETDOWN
-        101 => "Network is unreachable",                           // ENETUNREACH
-        102 => "Network dropped connection on reset",              // ENETRESET
-        103 => "Software caused connection abort",                 // ECONNABORTED
-        104 => "Connection reset by peer",                         // ECONNRESET
-        105 => "No buffer space available",                        // ENOBUFS
-        106 => "Transport endpoint is already connected",          // EISCONN
-        107 => "Transport endpoint is not connected",              // ENOTCONN
-        108 => "Cannot send after transport endpoint shutdown",    // ESHUTDOWN
-        109 => "Too many references: cannot splice",               // ETOOMANYREFS
-        110 => "Connection timed out",                             // ETIMEDOUT
-        111 => "Connection refused",                               // ECONNREFUSED
-        112 => "Host is down",                                     // EHOSTDOWN
-        113 => "No route to host",                                 // EHOSTUNREACH
-        114 => "Operation already in progress",                    // EALREADY
-        115 => "Operation now in progress",                        // EINPROGRESS
-        116 => "Stale file handle",                                // ESTALE
-        117 => "Structure needs cleaning",                         // EUCLEAN
-        118 => "Not a XENIX named type file",                      // ENOTNAM
-        119 => "No XENIX semaphores available",                    // ENAVAIL
-        120 => "Is a named type file",                             // EISNAM
-        121 => "Remote I/O error",                                 // EREMOTEIO
-        122 => "Disk quota exceeded",                              // EDQUOT
-        123 => "No medium found",                                  // ENOMEDIUM
-        124 => "Wrong medium type",                                // EMEDIUMTYPE
-        125 => "Operation canceled",                               // ECANCELED
-        126 => "Required key not available",                       // ENOKEY
-        127 => "Key has expired",                                  // EKEYEXPIRED
-        128 => "Key has been revoked",                             // EKEYREVOKED
-        129 => "Key was rejected by service",                      // EKEYREJECTED
-        130 => "Owner died",                                       // EOWNERDEAD
-        131 => "State not recoverable",                            // ENOTRECOVERABLE
-        132 => "Operation not possible due to RF-kill",            // ERFKILL
-        133 => "Memory page has hardware error",                   // EHWPOISON
-        _ => return None,
-    })
+    // A negative number wraps to a huge index, which `get` refuses.
+    match TEXT.get(errno.into_raw() as usize) {
+        Some(&text) if !text.is_empty() => Some(text),
+        _ => None,
+    }
 }
+
+/// `strerror`'s table, indexed by errno; `""` where no errno has the number.
+/// One array rather than a `match` of 131 arms: the same answer for less
+/// work in every build of rawmap.
+const TEXT: [&str; 134] = [
+    "",                                                  // 0: no errno
+    "Operation not permitted",                           // 1 EPERM
+    "No such file or directory",                         // 2 ENOENT
+    "No such process",                                   // 3 ESRCH
+    "Interrupted system call",                           // 4 EINTR
+    "Input/output error",                                // 5 EIO
+    "No such device or address",                         // 6 ENXIO
+    "Argument list too long",                            // 7 E2BIG
+    "Exec format error",                                 // 8 ENOEXEC
+    "Bad file descriptor",                               // 9 EBADF
+    "No child processes",                                // 10 ECHILD
+    "Resource temporarily unavailable",                  // 11 EAGAIN
+    "Cannot allocate memory",                            // 12 ENOMEM
+    "Permission denied",                                 // 13 EACCES
+    "Bad address",                                       // 14 EFAULT
+    "Block device required",                             // 15 ENOTBLK
+    "Device or resource busy",                           // 16 EBUSY
+    "File exists",                                       // 17 EEXIST
+    "Invalid cross-device link",                         // 18 EXDEV
+    "No such device",                                    // 19 ENODEV
+    "Not a directory",                                   // 20 ENOTDIR
+    "Is a directory",                                    // 21 EISDIR
+    "Invalid argument",                                  // 22 EINVAL
+    "Too many open files in system",                     // 23 ENFILE
+    "Too many open files",                               // 24 EMFILE
+    "Inappropriate ioctl for device",                    // 25 ENOTTY
+    "Text file busy",                                    // 26 ETXTBSY
+    "File too large",                                    // 27 EFBIG
+    "No space left on device",                           // 28 ENOSPC
+    "Illegal seek",                                      // 29 ESPIPE
+    "Read-only file system",                             // 30 EROFS
+    "Too many links",                                    // 31 EMLINK
+    "Broken pipe",                                       // 32 EPIPE
+    "Numerical argument out of domain",                  // 33 EDOM
+    "Numerical result out of range",                     // 34 ERANGE
+    "Resource deadlock avoided",                         // 35 EDEADLK
+    "File name too long",                                // 36 ENAMETOOLONG
+    "No locks available",                                // 37 ENOLCK
+    "Function not implemented",                          // 38 ENOSYS
+    "Directory not empty",                               // 39 ENOTEMPTY
+    "Too many levels of symbolic links",                 // 40 ELOOP
+    "",                                                  // 41: no errno
+    "No message of desired type",                        // 42 ENOMSG
+    "Identifier removed",                                // 43 EIDRM
+    "Channel number out of range",                       // 44 ECHRNG
+    "Level 2 not synchronized",                          // 45 EL2NSYNC
+    "Level 3 halted",                                    // 46 EL3HLT
+    "Level 3 reset",                                     // 47 EL3RST
+    "Link number out of range",                          // 48 ELNRNG
+    "Protocol driver not attached",                      // 49 EUNATCH
+    "No CSI structure available",                        // 50 ENOCSI
+    "Level 2 halted",                                    // 51 EL2HLT
+    "Invalid exchange",                                  // 52 EBADE
+    "Invalid request descriptor",                        // 53 EBADR
+    "Exchange full",                                     // 54 EXFULL
+    "No anode",                                          // 55 ENOANO
+    "Invalid request code",                              // 56 EBADRQC
+    "Invalid slot",                                      // 57 EBADSLT
+    "",                                                  // 58: no errno
+    "Bad font file format",                              // 59 EBFONT
+    "Device not a stream",                               // 60 ENOSTR
+    "No data available",                                 // 61 ENODATA
+    "Timer expired",                                     // 62 ETIME
+    "Out of streams resources",                          // 63 ENOSR
+    "Machine is not on the network",                     // 64 ENONET
+    "Package not installed",                             // 65 ENOPKG
+    "Object is remote",                                  // 66 EREMOTE
+    "Link has been severed",                             // 67 ENOLINK
+    "Advertise error",                                   // 68 EADV
+    "Srmount error",                                     // 69 ESRMNT
+    "Communication error on send",                       // 70 ECOMM
+    "Protocol error",                                    // 71 EPROTO
+    "Multihop attempted",                                // 72 EMULTIHOP
+    "RFS specific error",                                // 73 EDOTDOT
+    "Bad message",                                       // 74 EBADMSG
+    "Value too large for defined data type",             // 75 EOVERFLOW
+    "Name not unique on network",                        // 76 ENOTUNIQ
+    "File descriptor in bad state",                      // 77 EBADFD
+    "Remote address changed",                            // 78 EREMCHG
+    "Can not access a needed shared library",            // 79 ELIBACC
+    "Accessing a corrupted shared library",              // 80 ELIBBAD
+    ".lib section in a.out corrupted",                   // 81 ELIBSCN
+    "Attempting to link in too many shared libraries",   // 82 ELIBMAX
+    "Cannot exec a shared library directly",             // 83 ELIBEXEC
+    "Invalid or incomplete multibyte or wide character", // 84 EILSEQ
+    "Interrupted system call should be restarted",       // 85 ERESTART
+    "Streams pipe error",                                // 86 ESTRPIPE
+    "Too many users",                                    // 87 EUSERS
+    "Socket operation on non-socket",                    // 88 ENOTSOCK
+    "Destination address required",                      // 89 EDESTADDRREQ
+    "Message too long",                                  // 90 EMSGSIZE
+    "Protocol wrong type for socket",                    // 91 EPROTOTYPE
+    "Protocol not available",                            // 92 ENOPROTOOPT
+    "Protocol not supported",                            // 93 EPROTONOSUPPORT
+    "Socket type not supported",                         // 94 ESOCKTNOSUPPORT
+    "Operation not supported",                           // 95 EOPNOTSUPP
+    "Protocol family not supported",                     // 96 EPFNOSUPPORT
+    "Address family not supported by protocol",          // 97 EAFNOSUPPORT
+    "Address already in use",                            // 98 EADDRINUSE
+    "Cannot assign requested address",                   // 99 EADDRNOTAVAIL
+    "Network is down",                                   // 100 ENETDOWN
+    "Network is unreachable",                            // 101 ENETUNREACH
+    "Network dropped connection on reset",               // 102 ENETRESET
+    "Software caused connection abort",                  // 103 ECONNABORTED
+    "Connection reset by peer",                          // 104 ECONNRESET
+    "No buffer space available",                         // 105 ENOBUFS
+    "Transport endpoint is already connected",           // 106 EISCONN
+    "Transport endpoint is not connected",               // 107 ENOTCONN
+    "Cannot send after transport endpoint shutdown",     // 108 ESHUTDOWN
+    "Too many references: cannot splice",                // 109 ETOOMANYREFS
+    "Connection timed out",                              // 110 ETIMEDOUT
+    "Connection refused",                                // 111 ECONNREFUSED
+    "Host is down",                                      // 112 EHOSTDOWN
+    "No route to host",                                  // 113 EHOSTUNREACH
+    "Operation already in progress",                     // 114 EALREADY
+    "Operation now in progress",                         // 115 EINPROGRESS
+    "Stale file handle",                                 // 116 ESTALE
+    "Structure needs cleaning",                          // 117 EUCLEAN
+    "Not a XENIX named type file",                       // 118 ENOTNAM
+    "No XENIX semaphores available",                     // 119 ENAVAIL
+    "Is a named type file",                              // 120 EISNAM
+    "Remote I/O error",                                  // 121 EREMOTEIO
+    "Disk quota exceeded",                               // 122 EDQUOT
+    "No medium found",                                   // 123 ENOMEDIUM
+    "Wrong medium type",                                 // 124 EMEDIUMTYPE
+    "Operation canceled",                                // 125 ECANCELED
+    "Required key not available",                        // 126 ENOKEY
+    "Key has expired",                                   // 127 EKEYEXPIRED
+    "Key has been revoked",                              // 128 EKEYREVOKED
+    "Key was rejected by service",                       // 129 EKEYREJECTED
+    "Owner died",                                        // 130 EOWNERDEAD
+    "State not recoverable",                             // 131 ENOTRECOVERABLE
+    "Operation not possible due to RF-kill",             // 132 ERFKILL
+    "Memory page has hardware error",                    // 133 EHWPOISON
+];
 
 /// Shows an [`Errno`] as `EACCES: Permission denied`: its C name and the
 /// description [`strerror`] gives. A number that is no Linux errno shows as

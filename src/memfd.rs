@@ -531,9 +531,7 @@ impl fmt::Display for MapIfSafeError {
             Self::MissingSeals(missing) => {
                 f.write_str("not safe to map: the memory file lacks the seals ")?;
                 // `Seals(SHRINK | WRITE)` without the type's name.
-                let mut names = [0u8; 64];
-                let text = seal_names(missing, &mut names);
-                f.write_str(text)
+                crate::flags::write_names(f, missing.bits(), Seals::NAMES)
             }
             Self::OutOfRange { size } => write!(
                 f,
@@ -542,24 +540,6 @@ impl fmt::Display for MapIfSafeError {
             Self::Map(e) => write!(f, "mmap failed: {e}"),
         }
     }
-}
-
-/// The names of the seals in `seals`, joined by " | ", in `buf`.
-#[inline]
-fn seal_names(seals: Seals, buf: &mut [u8; 64]) -> &str {
-    let mut len = 0;
-    for n in Seals::NAMES {
-        if seals.bits() & n.value == n.value && n.value != 0 {
-            for part in [if len == 0 { "" } else { " | " }, n.name] {
-                let end = len + part.len();
-                if let Some(slot) = buf.get_mut(len..end) {
-                    slot.copy_from_slice(part.as_bytes());
-                    len = end;
-                }
-            }
-        }
-    }
-    core::str::from_utf8(buf.get(..len).unwrap_or_default()).unwrap_or_default()
 }
 
 impl From<MapIfSafeError> for Errno {

@@ -60,9 +60,7 @@ pub(crate) struct Named {
     pub(crate) mask: u32,
 }
 
-/// Writes `Type(A | B | 0x40)`: each named value found in `bits`, in list
-/// order, then whatever bits no name claimed, in hex. An empty set prints the
-/// name of the list's zero value if it has one (`Prot(NONE)`), else `empty`.
+/// Writes `Type(A | B | 0x40)`: the type's name around [`write_names`].
 #[inline]
 pub(crate) fn debug_bits(
     f: &mut fmt::Formatter<'_>,
@@ -72,30 +70,36 @@ pub(crate) fn debug_bits(
 ) -> fmt::Result {
     f.write_str(ty)?;
     f.write_str("(")?;
-    if bits == 0 {
-        let zero = names.iter().find(|n| n.mask == 0 && n.value == 0);
-        f.write_str(zero.map_or("empty", |n| n.name))?;
-        return f.write_str(")");
-    }
+    write_names(f, bits, names)?;
+    f.write_str(")")
+}
+
+/// Writes `A | B | 0x40`: each named value found in `bits`, in list order,
+/// then whatever bits no name claimed, in hex. An empty set writes the name
+/// of the list's zero value if it has one (`NONE`), else `empty`.
+#[inline]
+pub(crate) fn write_names(f: &mut fmt::Formatter<'_>, bits: u32, names: &[Named]) -> fmt::Result {
     let mut rest = bits;
-    let mut first = true;
+    let mut sep = "";
     for n in names {
-        if n.mask != 0 && rest & n.mask == n.value && n.value != 0 {
-            if !first {
-                f.write_str(" | ")?;
-            }
+        let zero = bits == 0 && n.mask == 0 && n.value == 0;
+        if zero || (n.mask != 0 && rest & n.mask == n.value && n.value != 0) {
+            f.write_str(sep)?;
             f.write_str(n.name)?;
-            first = false;
+            sep = " | ";
             rest &= !n.mask;
+            if zero {
+                return Ok(());
+            }
         }
     }
     if rest != 0 {
-        if !first {
-            f.write_str(" | ")?;
-        }
+        f.write_str(sep)?;
         write!(f, "{rest:#x}")?;
+    } else if bits == 0 {
+        f.write_str("empty")?;
     }
-    f.write_str(")")
+    Ok(())
 }
 
 /// Defines a `#[repr(transparent)]` flag set over `u32`: the struct, its
