@@ -714,6 +714,4 @@ impl MmapOptions {
     }
 }
 
-static_assertions::assert_impl_all!(Memfd: Send, Sync);
-static_assertions::assert_impl_all!(crate::File: Send, Sync);
-static_assertions::assert_impl_all!(MapIfSafeError: Send, Sync, Copy);
+static_assertions::assert_impl_all!(MapIfSafeError: Copy);

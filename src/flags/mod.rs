@@ -140,8 +140,8 @@ macro_rules! flag_set {
                     $(#[cfg($cfg)])*
                     $crate::flags::Named {
                         name: stringify!($flag),
-                        value: Self::$flag.0,
-                        mask: flag_set!(@mask Self::$flag.0 $(, $mask)?),
+                        value: $value,
+                        mask: flag_set!(@mask $value $(, $mask)?),
                     },
                 )*
             ];

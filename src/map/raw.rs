@@ -51,8 +51,6 @@ pub struct MmapRaw {
     writable: bool,
 }
 
-// Like `Inner` it is `Send + Sync`: it hands out pointers and atomics only.
-static_assertions::assert_impl_all!(MmapRaw: Send, Sync);
 
 impl fmt::Debug for MmapRaw {
     #[inline]
