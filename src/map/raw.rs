@@ -51,7 +51,6 @@ pub struct MmapRaw {
     writable: bool,
 }
 
-
 impl fmt::Debug for MmapRaw {
     #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
