@@ -352,7 +352,8 @@ if runs:
     p("")
     p("Clean `cargo build --release` of a trivial program (`bench/buildtime/`), "
       "dependencies already downloaded, a fresh target directory each time; "
-      "median of 3 runs, wall seconds and CPU (user + system) seconds. Each "
+      "median of 5 runs taken in rounds (each program once per round), wall "
+      "seconds and CPU (user + system) seconds. Each "
       "rawmap row is compared with `syscalls` built with the same features "
       "(rawmap's `std` feature turns on `syscalls/std`). Builds of two seconds "
       "on a machine others are compiling on swing by a factor of two in wall "

@@ -9,7 +9,7 @@
 # 3. the 1 GiB file scan, GB/s: pread against fresh and faulted mappings,
 #    with the page cache in 4 KiB folios and in 2 MiB folios
 # 4. binary sizes of the records program (static musl), and examples/nolibc
-# 5. clean build times, median of 3 (wall, and user + system CPU time)
+# 5. clean build times, median of 5 rounds (wall, and user + system CPU time)
 #
 # Raw data goes to target/bench-results/; bench/report.py turns it into the
 # report. Takes about 9 minutes on a fresh clone on 2 cores, 3 to 4 once
@@ -101,18 +101,22 @@ if [ -f examples/nolibc/Cargo.toml ]; then
 fi
 
 # --- 5. build times -----------------------------------------------------------
-log "build times (clean, median of 3)"
+log "build times (clean, median of 5, the programs in turn)"
 bt=$root/target/bench-buildtime
 : >"$out/buildtime.tsv"
 TIMEFORMAT='%R %U %S'
-for crate in rawmap rawmap-nostd syscalls-std syscalls syscalls-default memmap2 rustix; do
-  manifest=bench/buildtime/$crate/Cargo.toml
-  cargo fetch -q --manifest-path "$manifest"
-  for i in 1 2 3; do
+crates=(rawmap rawmap-nostd syscalls-std syscalls syscalls-default memmap2 rustix)
+for crate in "${crates[@]}"; do
+  cargo fetch -q --manifest-path "bench/buildtime/$crate/Cargo.toml"
+done
+# Round by round, each program once per round, so that a slower or faster
+# stretch of a shared machine falls on every program alike.
+for i in 1 2 3 4 5; do
+  for crate in "${crates[@]}"; do
     rm -rf "$bt/$crate"
     # wall, user and system seconds
     t=$( { time CARGO_TARGET_DIR=$bt/$crate cargo build -q --release --offline \
-      --manifest-path "$manifest" >/dev/null; } 2>&1 | tail -1)
+      --manifest-path "bench/buildtime/$crate/Cargo.toml" >/dev/null; } 2>&1 | tail -1)
     echo "$crate	$i	${t// /	}" >>"$out/buildtime.tsv"
   done
 done
