@@ -261,11 +261,16 @@ fn aligned_anonymous_map_is_one_vma_of_the_asked_length() {
                 }
             }
         }
-        drop(map);
-        assert_eq!(
-            common::mem::mapped(addr as *mut u8, rounded),
-            Err(Errno::ENOMEM)
-        );
+        // In a single-threaded child: nothing else can map into the freed
+        // range before the check (the parent's copy is dropped).
+        check_in_child(move || {
+            drop(map);
+            ensure!(
+                common::mem::mapped(addr as *mut u8, rounded) == Err(Errno::ENOMEM),
+                "Drop unmaps the rounded length"
+            );
+            Ok(())
+        });
     }
     assert_eq!(
         MmapOptions::new().len(1).map_anon_aligned(0).unwrap_err(),
@@ -605,13 +610,19 @@ fn huge_mappings_map_protect_remap_and_unmap_the_rounded_length() {
     }
     let (addr, len) = common::mem::kernel_range(map.as_ptr(), 1);
     let addr = addr & !(size - 1);
-    drop(map);
-    assert_eq!(
-        common::mem::mapped(addr as *mut u8, len),
-        Err(Errno::ENOMEM),
-        "Drop unmaps it all"
-    );
-    assert!(maps_entry(addr).is_none());
+    // In a single-threaded child, as in map_anon_aligned's test.
+    check_in_child(move || {
+        drop(map);
+        ensure!(
+            common::mem::mapped(addr as *mut u8, len) == Err(Errno::ENOMEM),
+            "Drop unmaps it all"
+        );
+        ensure!(
+            common::proc::maps_range_of(addr).is_none(),
+            "no entry left in /proc/self/maps"
+        );
+        Ok(())
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -683,13 +694,26 @@ fn guard_pages_below_a_mapping_fault() {
         let ro = map.make_read_only().unwrap();
         assert!(!common::mem::readable(guard));
         assert_eq!(write_in_child(guard.wrapping_add(page)), SIGSEGV_EXIT);
-        drop(ro);
-        // Drop unmaps the guard with the mapping.
-        assert!(maps_entry(guard as usize).is_none() || common::under_qemu_user());
-        assert_eq!(common::mem::mapped(data, 3 * page), Err(Errno::ENOMEM));
-        if !common::under_qemu_user() {
-            assert_eq!(common::mem::mapped(guard, 2 * page), Err(Errno::ENOMEM));
-        }
+        // Drop unmaps the guard with the mapping; in a single-threaded
+        // child, as in map_anon_aligned's test.
+        let qemu = common::under_qemu_user();
+        let (data, guard) = (data as usize, guard as usize);
+        check_in_child(move || {
+            drop(ro);
+            ensure!(
+                qemu || common::proc::maps_range_of(guard).is_none(),
+                "no guard entry left in /proc/self/maps"
+            );
+            ensure!(
+                common::mem::mapped(data as *mut u8, 3 * page) == Err(Errno::ENOMEM),
+                "the mapping unmapped"
+            );
+            ensure!(
+                qemu || common::mem::mapped(guard as *mut u8, 2 * page) == Err(Errno::ENOMEM),
+                "the guard unmapped"
+            );
+            Ok(())
+        });
     }
 }
 

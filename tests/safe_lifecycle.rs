@@ -13,8 +13,8 @@ mod common;
 
 use std::os::fd::AsRawFd;
 
-use common::fork::{in_child, no_core_dumps};
-use common::mem::{kernel_range, mincore_at};
+use common::fork::{check_in_child, ensure, in_child, no_core_dumps};
+use common::mem::{kernel_range, mapped, mincore_at};
 use common::proc::{maps_entry, smaps_vmflags, status_kb};
 use common::{exclusive, file_contents, file_with, seeded_pattern};
 use rawmap::{
@@ -239,8 +239,16 @@ fn failed_conversion_gives_the_mapping_back() {
     let (base, map_len) = kernel_range(map.as_ptr(), map.len());
     let map = map.make_mut().unwrap_err().into_mmap();
     map.advise(Advice::Sequential).unwrap();
-    map.unmap().unwrap();
-    assert_eq!(mincore_at(base, map_len).unwrap_err(), Errno::ENOMEM);
+    // In a single-threaded child: nothing else can map into the freed range
+    // before the check (the parent's copy is dropped).
+    check_in_child(move || {
+        ensure!(map.unmap().is_ok(), "unmap");
+        ensure!(
+            mapped(base as *mut u8, map_len) == Err(Errno::ENOMEM),
+            "unmapped after unmap"
+        );
+        Ok(())
+    });
 }
 
 #[test]
@@ -293,8 +301,15 @@ fn remap_grows_and_shrinks_keeping_contents() {
     assert_eq!(&fmap[..], &file_bytes[7..8]);
     let (base, map_len) = kernel_range(fmap.as_ptr(), fmap.len());
     assert_eq!(map_len, page);
-    drop(fmap);
-    assert_eq!(mincore_at(base, map_len).unwrap_err(), Errno::ENOMEM);
+    // In a single-threaded child, as in failed_conversion_gives_the_mapping_back.
+    check_in_child(move || {
+        drop(fmap);
+        ensure!(
+            mapped(base as *mut u8, map_len) == Err(Errno::ENOMEM),
+            "unmapped after drop"
+        );
+        Ok(())
+    });
 }
 
 #[test]
@@ -335,8 +350,15 @@ fn unmap_into_raw_from_raw_and_leak() {
     let map = MmapOptions::new().len(page + 1).map_anon().unwrap();
     let (base, map_len) = kernel_range(map.as_ptr(), map.len());
     assert_eq!(map_len, 2 * page);
-    map.unmap().unwrap();
-    assert_eq!(mincore_at(base, map_len).unwrap_err(), Errno::ENOMEM);
+    // In a single-threaded child, as in failed_conversion_gives_the_mapping_back.
+    check_in_child(move || {
+        ensure!(map.unmap().is_ok(), "unmap");
+        ensure!(
+            mapped(base as *mut u8, map_len) == Err(Errno::ENOMEM),
+            "unmapped after unmap"
+        );
+        Ok(())
+    });
 
     // into_raw + from_raw of an unaligned file view.
     let bytes = seeded_pattern(3 * page, 9);
@@ -360,8 +382,14 @@ fn unmap_into_raw_from_raw_and_leak() {
     assert_eq!((map.as_ptr(), map.len()), (ptr as *const u8, page));
     assert_eq!(map[0], 0);
     assert_eq!(&map[1..], &bytes[page - 2..2 * page - 3]);
-    drop(map);
-    assert_eq!(mincore_at(base, map_len).unwrap_err(), Errno::ENOMEM);
+    check_in_child(move || {
+        drop(map);
+        ensure!(
+            mapped(base as *mut u8, map_len) == Err(Errno::ENOMEM),
+            "unmapped after drop"
+        );
+        Ok(())
+    });
 
     // Mmap's round trip, and from_raw of nothing.
     let ro = MmapOptions::new()
@@ -417,8 +445,24 @@ fn drop_unmaps_exactly_the_mapped_range() {
     .unwrap() as usize;
     // SAFETY: the middle page is one mapping of normal pages nobody else owns.
     let map = unsafe { MmapMut::from_raw((raw + page + 10) as *mut u8, page - 10) };
-    drop(map);
-    assert_eq!(mincore_at(raw + page, page).unwrap_err(), Errno::ENOMEM);
+    // In a single-threaded child: nothing else can map into the freed page
+    // before the check (the parent's copy is dropped).
+    check_in_child(move || {
+        drop(map);
+        ensure!(
+            mapped((raw + page) as *mut u8, page) == Err(Errno::ENOMEM),
+            "the middle page unmapped"
+        );
+        ensure!(
+            mapped(raw as *mut u8, page).is_ok(),
+            "the page before mapped"
+        );
+        ensure!(
+            mapped((raw + 2 * page) as *mut u8, page).is_ok(),
+            "the page after mapped"
+        );
+        Ok(())
+    });
     mincore_at(raw, page).expect("the page before must stay mapped");
     mincore_at(raw + 2 * page, page).expect("the page after must stay mapped");
     // SAFETY: the two raw pages are ours.
@@ -442,8 +486,14 @@ fn drop_unmaps_exactly_the_mapped_range() {
     let (base, map_len) = kernel_range(map.as_ptr(), map.len());
     assert_eq!((map.as_ptr() as usize - base, map_len), (1, 3 * page));
     mincore_at(base, map_len).unwrap();
-    drop(map);
-    assert_eq!(mincore_at(base, map_len).unwrap_err(), Errno::ENOMEM);
+    check_in_child(move || {
+        drop(map);
+        ensure!(
+            mapped(base as *mut u8, map_len) == Err(Errno::ENOMEM),
+            "the file mapping unmapped after drop"
+        );
+        Ok(())
+    });
 }
 
 #[test]
