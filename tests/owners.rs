@@ -12,7 +12,7 @@ mod common;
 
 use std::sync::atomic::Ordering;
 
-use common::fork::{check_in_child, ensure, in_child};
+use common::fork::{check_in_child, ensure, in_child, unmaps_in_child};
 use common::proc::{maps_entry, meminfo};
 use common::{exclusive, file_with, seeded_pattern, shared};
 use rawmap::{Errno, MmapMut, MmapOptions, MmapRaw, page_size};
@@ -167,14 +167,7 @@ fn raw_conversions_keep_the_mapping_and_its_contents() {
     // Unmapped and checked in a single-threaded child: in this process the
     // test harness may start a thread meanwhile, whose stack can take the
     // freed range. (The parent's copy is dropped here, which unmaps it.)
-    check_in_child(move || {
-        ensure!(raw.unmap().is_ok(), "unmap");
-        ensure!(
-            common::mem::mapped(addr.cast_mut(), page_size()) == Err(Errno::ENOMEM),
-            "unmapped"
-        );
-        Ok(())
-    });
+    unmaps_in_child(addr as usize, page_size(), move || raw.unmap().is_ok());
 }
 
 #[test]
@@ -261,15 +254,11 @@ fn aligned_anonymous_map_is_one_vma_of_the_asked_length() {
                 }
             }
         }
-        // In a single-threaded child: nothing else can map into the freed
-        // range before the check (the parent's copy is dropped).
-        check_in_child(move || {
+        // Drop unmaps the rounded length, checked in a single-threaded child:
+        // nothing else can map into the freed range before the check.
+        unmaps_in_child(addr, rounded, move || {
             drop(map);
-            ensure!(
-                common::mem::mapped(addr as *mut u8, rounded) == Err(Errno::ENOMEM),
-                "Drop unmaps the rounded length"
-            );
-            Ok(())
+            true
         });
     }
     assert_eq!(

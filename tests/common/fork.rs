@@ -85,6 +85,7 @@ pub(crate) use ensure;
 /// not allocate (it makes raw system calls and uses the stack); it reports
 /// a failure by returning a message (see [`ensure`]), which the child
 /// writes to standard error.
+#[track_caller]
 pub fn check_in_child(check: impl FnOnce() -> Result<(), &'static str>) {
     // Looked up before the fork: the child must not allocate.
     let _ = (rawmap::page_size(), super::proc::host_page_size());
@@ -106,6 +107,22 @@ pub fn check_in_child(check: impl FnOnce() -> Result<(), &'static str>) {
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "the check in the child failed (status {status:#x}; its message is above)"
     );
+}
+
+/// In a single-threaded child: `release` drops or unmaps an owner (and
+/// answers `false` if its unmap failed), then the `len` bytes at `base` must
+/// be unmapped (see [`check_in_child`]). The parent drops `release` and the
+/// owner it holds, which unmaps the parent's copy.
+#[track_caller]
+pub fn unmaps_in_child(base: usize, len: usize, release: impl FnOnce() -> bool) {
+    check_in_child(move || {
+        ensure!(release(), "the owner's unmap failed");
+        ensure!(
+            super::mem::mapped(base as *mut u8, len) == Err(rawmap::Errno::ENOMEM),
+            "the owner's range is still mapped"
+        );
+        Ok(())
+    });
 }
 
 /// In a child that is meant to die of a signal: no core file.
