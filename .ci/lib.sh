@@ -9,6 +9,18 @@ export CARGO_TERM_COLOR=never DEBIAN_FRONTEND=noninteractive
 # Prints a command, then runs it.
 run() { echo "+ $*"; "$@"; }
 
+# Test binaries under QEMU's user mode run through .ci/qemu-user-runner (a
+# time limit, and one more run after a hang of QEMU's): the runners of
+# .cargo/config.toml, wrapped.
+use_qemu_runner() {
+  local runner
+  runner="$(ci_root)/.ci/qemu-user-runner"
+  export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUNNER="$runner qemu-aarch64"
+  export CARGO_TARGET_RISCV64GC_UNKNOWN_LINUX_GNU_RUNNER="$runner qemu-riscv64"
+  export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUNNER="$runner qemu-arm"
+  export CARGO_TARGET_I686_UNKNOWN_LINUX_MUSL_RUNNER="$runner qemu-i386"
+}
+
 # The repository's root, whichever step sourced this file.
 ci_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
 

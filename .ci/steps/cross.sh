@@ -10,6 +10,7 @@ cd "$(ci_root)"
 need_rust_targets
 need_pkgs qemu-user gcc-riscv64-linux-gnu libc6-dev-riscv64-cross \
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+use_qemu_runner
 
 targets=(riscv64gc-unknown-linux-gnu armv7-unknown-linux-gnueabihf i686-unknown-linux-musl)
 for t in "${targets[@]}"; do

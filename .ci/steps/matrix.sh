@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(ci_root)"
 need_rust_targets
 need_pkgs qemu-user
+use_qemu_runner
 
 run cargo test
 run cargo fmt --all -- --check
